@@ -1,0 +1,53 @@
+"""``python -m engine`` — the headless command line.
+
+Each feature package contributes its sub-commands through a ``register(subparsers)``
+function listed in ``_COMMAND_MODULES``; this keeps the CLI in one entry point while
+the code stays with the feature it drives.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Modules that expose ``register(subparsers: argparse._SubParsersAction) -> None``.
+# Each registered sub-parser sets ``func=callable(args) -> int`` via set_defaults.
+_COMMAND_MODULES = (
+    "engine.builder.cli",
+    "engine.training.cli",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m engine",
+        description="Deep Learning Playground engine (headless).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and name.startswith(exc.name):  # feature not present yet
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,33 @@
+"""Compute-device choice: CUDA, then MPS, then CPU."""
+
+from __future__ import annotations
+
+import torch
+
+
+def pick_device(*, force_cpu: bool = False) -> torch.device:
+    """Return the best available device.
+
+    Args:
+        force_cpu: ignore accelerators (the user's "Use CPU only" preference).
+
+    Returns:
+        ``cuda`` if available, else ``mps`` if available, else ``cpu``.
+    """
+    if not force_cpu:
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            return torch.device("mps")
+    return torch.device("cpu")
+
+
+def describe_device(device: torch.device | str) -> str:
+    """A short human label, e.g. ``"CUDA: NVIDIA A100"`` or ``"CPU (4 threads)"``."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return f"CUDA: {torch.cuda.get_device_name(device)}"
+    if device.type == "mps":
+        return "MPS (Apple GPU)"
+    return f"CPU ({torch.get_num_threads()} threads)"
