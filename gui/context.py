@@ -1,0 +1,80 @@
+"""AppContext: what every tab shares — settings, compute device, messages."""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import QObject, QSettings, Signal
+
+ORG, APP = "DLPlayground", "Deep Learning Playground"
+
+
+class AppContext(QObject):
+    """Shared state handed to each tab.
+
+    Signals:
+        device_changed(str): the compute device string ("cpu", "cuda", "mps")
+            once known (torch is imported off the UI thread at start-up) and after
+            the "Use CPU only" preference changes.
+        message_posted(str, str): (level, text) for the message panel / status bar.
+        image_opened(str): a path the user opened via File → Open.
+    """
+
+    device_changed = Signal(str)
+    message_posted = Signal(str, str)
+    _device_found = Signal(str, str)
+
+    def __init__(self, settings: QSettings | None = None, *, force_cpu: bool | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings or QSettings(ORG, APP)
+        if force_cpu is not None:
+            self.settings.setValue("device/force_cpu", bool(force_cpu))
+        self.device = "cpu"
+        self.device_label = "detecting…"
+        self.device_ready = False
+        self._device_found.connect(self._on_device_found)
+
+    # -------------------------------------------------------------- device
+    @property
+    def force_cpu(self) -> bool:
+        return _as_bool(self.settings.value("device/force_cpu", False))
+
+    def set_force_cpu(self, on: bool) -> None:
+        self.settings.setValue("device/force_cpu", bool(on))
+        self.detect_device()
+
+    def detect_device(self, *, background: bool = True) -> None:
+        """Import torch and pick the device; in a thread so the window shows first."""
+        force = self.force_cpu
+
+        def work() -> None:
+            from engine.device import describe_device, pick_device
+
+            device = pick_device(force_cpu=force)
+            self._device_found.emit(device.type, describe_device(device))
+
+        if background:
+            threading.Thread(target=work, name="device-probe", daemon=True).start()
+        else:
+            work()
+
+    def _on_device_found(self, device: str, label: str) -> None:
+        self.device, self.device_label, self.device_ready = device, label, True
+        self.device_changed.emit(device)
+
+    # ------------------------------------------------------------ messages
+    def info(self, text: str) -> None:
+        self.message_posted.emit("info", text)
+
+    def warn(self, text: str) -> None:
+        self.message_posted.emit("warning", text)
+
+    def error(self, text: str) -> None:
+        self.message_posted.emit("error", text)
+
+
+def _as_bool(value: object) -> bool:
+    if isinstance(value, str):
+        return value.lower() in ("1", "true", "yes")
+    return bool(value)

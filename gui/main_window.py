@@ -1,0 +1,194 @@
+"""MainWindow: thin. Builds tabs, menus, status bar; stops workers on close."""
+
+from __future__ import annotations
+
+import platform
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QTabWidget,
+    QWidget,
+)
+
+from gui.context import AppContext
+from gui.image_io import image_file_filter
+from gui.tabs import TABS
+from gui.tabs.base import PlaygroundTab
+from gui.workers import shutdown_all
+from widgets.message_panel import MessagePanel
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.setWindowTitle("Deep Learning Playground")
+        self.resize(1280, 820)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.setCentralWidget(self.tabs)
+        self._tab_by_key: dict[str, PlaygroundTab] = {}
+        self._build_messages()
+        self._build_tabs()
+        self._build_menus()
+        self._build_status_bar()
+        self._restore_settings()
+        context.message_posted.connect(self._on_context_message_posted)
+        context.device_changed.connect(self._on_context_device_changed)
+
+    # ------------------------------------------------------------- build
+    def _build_tabs(self) -> None:
+        summaries = [(s.key, s.title, s.load().description) for s in TABS if s.key != "home"]
+        for spec in TABS:
+            cls = spec.load()
+            tab = cls(self.context, tabs=summaries) if spec.key == "home" else cls(self.context)
+            self._tab_by_key[spec.key] = tab
+            self.tabs.addTab(tab, spec.title)
+            if tab.description:
+                self.tabs.setTabToolTip(self.tabs.count() - 1, tab.description)
+            if hasattr(tab, "tab_requested"):
+                tab.tab_requested.connect(self.show_tab)
+
+    def _build_messages(self) -> None:
+        self.messages = MessagePanel()
+        self.messages_dock = QDockWidget("Messages", self)
+        self.messages_dock.setObjectName("messages_dock")
+        self.messages_dock.setWidget(self.messages)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.messages_dock)
+        self.messages_dock.hide()
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.open_action = QAction("&Open image…", self, shortcut=QKeySequence.StandardKey.Open)
+        self.open_action.setStatusTip("Open an image in the current tab")
+        self.open_action.triggered.connect(self._ask_open_image)
+        file_menu.addAction(self.open_action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        view_menu = bar.addMenu("&View")
+        for i, spec in enumerate(TABS):
+            action = QAction(spec.title, self)
+            if i < 9:
+                action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+            action.triggered.connect(lambda _=False, k=spec.key: self.show_tab(k))
+            view_menu.addAction(action)
+        view_menu.addSeparator()
+        toggle = self.messages_dock.toggleViewAction()
+        toggle.setShortcut(QKeySequence("Ctrl+M"))
+        view_menu.addAction(toggle)
+
+        settings_menu = bar.addMenu("&Settings")
+        self.cpu_action = QAction("Use CPU only", self, checkable=True)
+        self.cpu_action.setChecked(self.context.force_cpu)
+        self.cpu_action.setStatusTip("Ignore CUDA/MPS GPUs and compute on the CPU")
+        self.cpu_action.toggled.connect(self.context.set_force_cpu)
+        settings_menu.addAction(self.cpu_action)
+
+        help_menu = bar.addMenu("&Help")
+        about = QAction("&About", self)
+        about.triggered.connect(self.show_about)
+        help_menu.addAction(about)
+
+    def _build_status_bar(self) -> None:
+        self.device_label = QLabel("Device: detecting…")
+        self.device_label.setToolTip("Where tensors are computed: CUDA → MPS → CPU "
+                                     "(Settings → Use CPU only)")
+        self.statusBar().addPermanentWidget(self.device_label)
+        self.statusBar().showMessage("Ready", 3000)
+
+    # ------------------------------------------------------------- public
+    def tab(self, key: str) -> PlaygroundTab:
+        return self._tab_by_key[key]
+
+    def current_tab(self) -> PlaygroundTab:
+        return self.tabs.currentWidget()  # type: ignore[return-value]
+
+    def show_tab(self, key: str) -> None:
+        tab = self._tab_by_key.get(key)
+        if tab is None:
+            raise ValueError(f"No tab '{key}'. Tabs: {', '.join(self._tab_by_key)}")
+        self.tabs.setCurrentWidget(tab)
+
+    def open_image(self, path: str) -> bool:
+        """Open ``path`` in the current tab (or Home if it shows no images)."""
+        tab = self.current_tab()
+        if not tab.accepts_images():
+            tab = self._tab_by_key["home"]
+            self.tabs.setCurrentWidget(tab)
+        return tab.open_image(path)
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About Deep Learning Playground", self.about_text())
+
+    def about_text(self) -> str:
+        import PySide6
+        import pyqtgraph
+        import torch
+        import torchvision
+        from PySide6.QtCore import qVersion
+
+        from engine import __version__
+
+        return (f"<h3>Deep Learning Playground {__version__}</h3>"
+                "<p>A visual, offline companion to <i>Dive into Deep Learning</i>.</p>"
+                f"<p>Python {platform.python_version()}<br>"
+                f"torch {torch.__version__}, torchvision {torchvision.__version__}<br>"
+                f"Qt {qVersion()} (PySide6 {PySide6.__version__}), "
+                f"pyqtgraph {pyqtgraph.__version__}<br>"
+                f"Compute device: {self.context.device_label}</p>")
+
+    # -------------------------------------------------------------- slots
+    def _ask_open_image(self) -> None:
+        start = str(self.context.settings.value("files/last_image_dir", ""))
+        path, _ = QFileDialog.getOpenFileName(self, "Open image", start, image_file_filter())
+        if path:
+            from pathlib import Path
+
+            self.context.settings.setValue("files/last_image_dir", str(Path(path).parent))
+            self.open_image(path)
+
+    def _on_context_message_posted(self, level: str, text: str) -> None:
+        self.messages.add(level, text)
+        self.statusBar().showMessage(text, 8000)
+        if level == "error" and not self.messages_dock.isVisible():
+            self.messages_dock.show()
+
+    def _on_context_device_changed(self, _device: str) -> None:
+        self.device_label.setText(f"Device: {self.context.device_label}")
+
+    # ------------------------------------------------------ persistence
+    def _restore_settings(self) -> None:
+        s = self.context.settings
+        geometry = s.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        last = str(s.value("window/tab", "home"))
+        if last in self._tab_by_key:
+            self.show_tab(last)
+
+    def _save_settings(self) -> None:
+        s = self.context.settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/tab", self._key_of(self.current_tab()))
+
+    def _key_of(self, tab: QWidget) -> str:
+        return next((k for k, t in self._tab_by_key.items() if t is tab), "home")
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self._save_settings()
+        self.statusBar().showMessage("Stopping background jobs…")
+        for tab in self._tab_by_key.values():
+            tab.shutdown()
+        shutdown_all(5000)
+        event.accept()
+

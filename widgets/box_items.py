@@ -1,0 +1,185 @@
+"""Graphics items for boxes on an :class:`~widgets.image_canvas.ImageCanvas`.
+
+``BoxLayer`` paints many boxes (thousands) as one item: a single ``QPicture`` is
+recorded when the data changes and replayed on every repaint, so panning and
+zooming stay cheap. Labels are separate text items and are capped, because
+thousands of text items would be slow and unreadable anyway.
+
+``EditableBox`` is a draggable, resizable rectangle (pyqtgraph ``RectROI``) whose
+geometry is reported in image-pixel xyxy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPicture
+
+ColorLike = str | tuple[int, int, int] | tuple[int, int, int, int] | QColor
+
+#: Most labels a layer draws; beyond this only the boxes are drawn.
+MAX_LABELS = 300
+
+_STYLES = {
+    "solid": Qt.PenStyle.SolidLine,
+    "dash": Qt.PenStyle.DashLine,
+    "dot": Qt.PenStyle.DotLine,
+}
+
+
+def to_qcolor(color: ColorLike) -> QColor:
+    if isinstance(color, QColor):
+        return QColor(color)
+    if isinstance(color, str):
+        return QColor(color)
+    return QColor(*[int(c) for c in color])
+
+
+class BoxLayer(pg.GraphicsObject):
+    """Many axis-aligned boxes drawn as one graphics item.
+
+    Args (of :meth:`set_boxes`):
+        boxes (np.ndarray[N, 4]): (x1, y1, x2, y2) in image pixels.
+        colors: one colour for all, or a sequence of N colours.
+        labels: optional N strings (only the first ``MAX_LABELS`` are drawn).
+        width: pen width in screen pixels (cosmetic: independent of zoom).
+        style: "solid", "dash" or "dot".
+        fill: optional fill colour (use alpha), one for all or N colours.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._boxes = np.zeros((0, 4))
+        self._picture = QPicture()
+        self._bounds = QRectF()
+        self._labels: list[pg.TextItem] = []
+
+    @property
+    def boxes(self) -> np.ndarray:
+        return self._boxes
+
+    def set_boxes(
+        self,
+        boxes: np.ndarray | Sequence[Sequence[float]],
+        *,
+        colors: ColorLike | Sequence[ColorLike] = "#ffcc00",
+        labels: Sequence[str] | None = None,
+        width: float = 2.0,
+        style: str = "solid",
+        fill: ColorLike | Sequence[ColorLike] | None = None,
+    ) -> None:
+        b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+        self.prepareGeometryChange()
+        self._boxes = b
+        n = len(b)
+        pens = self._per_box(colors, n)
+        fills = self._per_box(fill, n) if fill is not None else None
+        self._picture = QPicture()
+        painter = QPainter(self._picture)
+        cache: dict[tuple[int, ...], QPen] = {}
+        for i in range(n):
+            color = pens[i]
+            key = color.getRgb()
+            pen = cache.get(key)
+            if pen is None:
+                pen = QPen(color)
+                pen.setWidthF(width)
+                pen.setCosmetic(True)
+                pen.setStyle(_STYLES.get(style, Qt.PenStyle.SolidLine))
+                cache[key] = pen
+            painter.setPen(pen)
+            painter.setBrush(QBrush(fills[i]) if fills is not None else Qt.BrushStyle.NoBrush)
+            x1, y1, x2, y2 = b[i]
+            painter.drawRect(QRectF(QPointF(x1, y1), QPointF(x2, y2)))
+        painter.end()
+        if n:
+            lo, hi = b[:, :2].min(axis=0), b[:, 2:].max(axis=0)
+            self._bounds = QRectF(QPointF(*lo), QPointF(*hi)).adjusted(-2, -2, 2, 2)
+        else:
+            self._bounds = QRectF()
+        self._set_labels(b, labels, pens)
+        self.update()
+
+    @staticmethod
+    def _per_box(colors: ColorLike | Sequence[ColorLike], n: int) -> list[QColor]:
+        if isinstance(colors, (str, QColor)) or (
+            isinstance(colors, tuple) and len(colors) in (3, 4) and all(
+                isinstance(c, (int, np.integer)) for c in colors)
+        ):
+            c = to_qcolor(colors)  # type: ignore[arg-type]
+            return [c] * n
+        seq = list(colors)  # type: ignore[arg-type]
+        if len(seq) != n:
+            raise ValueError(f"got {len(seq)} colours for {n} boxes")
+        return [to_qcolor(c) for c in seq]
+
+    def _set_labels(self, b: np.ndarray, labels: Sequence[str] | None,
+                    colors: list[QColor]) -> None:
+        for item in self._labels:
+            item.setParentItem(None)
+            if item.scene() is not None:
+                item.scene().removeItem(item)
+        self._labels = []
+        if not labels:
+            return
+        for i, text in enumerate(list(labels)[:MAX_LABELS]):
+            if not text:
+                continue
+            fill = QColor(colors[i])
+            fill.setAlpha(200)
+            item = pg.TextItem(str(text), color="k" if fill.lightness() > 140 else "w",
+                               fill=pg.mkBrush(fill), anchor=(0, 0))
+            item.setParentItem(self)
+            item.setPos(b[i, 0], b[i, 1])
+            self._labels.append(item)
+
+    def label_items(self) -> list[pg.TextItem]:
+        return list(self._labels)
+
+    def paint(self, painter: QPainter, *args: object) -> None:
+        self._picture.play(painter)
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(self._bounds)
+
+
+class EditableBox(pg.RectROI):
+    """A draggable, resizable box; ``box_changed`` carries (x1, y1, x2, y2) pixels."""
+
+    box_changed = Signal(object)  # np.ndarray[4]
+    box_finished = Signal(object)
+
+    def __init__(self, box: Sequence[float], *, color: ColorLike = "#00e0ff",
+                 label: str = "", movable: bool = True) -> None:
+        x1, y1, x2, y2 = (float(v) for v in box)
+        pen = pg.mkPen(to_qcolor(color), width=2)
+        super().__init__([x1, y1], [max(x2 - x1, 1.0), max(y2 - y1, 1.0)], pen=pen,
+                         movable=movable, removable=False, invertible=False)
+        self.addScaleHandle([0, 0], [1, 1])
+        self.addScaleHandle([1, 0], [0, 1])
+        self.addScaleHandle([0, 1], [1, 0])
+        self._label = pg.TextItem(label, color="w", fill=pg.mkBrush(to_qcolor(color).darker()),
+                                  anchor=(0, 1)) if label else None
+        if self._label is not None:
+            self._label.setParentItem(self)
+        self.sigRegionChanged.connect(self._on_region_changed)
+        self.sigRegionChangeFinished.connect(lambda _: self.box_finished.emit(self.box()))
+
+    def box(self) -> np.ndarray:
+        pos, size = self.pos(), self.size()
+        return np.array([pos.x(), pos.y(), pos.x() + size.x(), pos.y() + size.y()])
+
+    def set_box(self, box: Sequence[float]) -> None:
+        x1, y1, x2, y2 = (float(v) for v in box)
+        self.setPos([x1, y1], update=False, finish=False)
+        self.setSize([max(x2 - x1, 1.0), max(y2 - y1, 1.0)], finish=False)
+
+    def set_label(self, text: str) -> None:
+        if self._label is not None:
+            self._label.setText(text)
+
+    def _on_region_changed(self, _roi: object) -> None:
+        self.box_changed.emit(self.box())
