@@ -1,0 +1,98 @@
+"""A user's own images: ``torchvision.datasets.ImageFolder`` with a train/test split.
+
+Layouts accepted (class = sub-folder name)::
+
+    root/train/<class>/*.png  +  root/test/<class>/*.png     (split kept as is)
+    root/<class>/*.png                                       (split by seed)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.utils import data
+
+
+def _transform(size: tuple[int, int], grayscale: bool) -> Any:
+    from torchvision.transforms import v2
+
+    steps: list[Any] = [v2.ToImage()]
+    steps.append(v2.Grayscale(1) if grayscale else v2.RGB())
+    steps += [v2.Resize(list(size), antialias=True), v2.ToDtype(torch.float32, scale=True)]
+    return v2.Compose(steps)
+
+
+def _image_folder(path: Path) -> Any:
+    from torchvision.datasets import ImageFolder
+
+    try:
+        return ImageFolder(str(path))
+    except (FileNotFoundError, OSError) as exc:
+        raise ValueError(
+            f"{path} is not an image folder ({exc}). Put one sub-folder per class with "
+            f"images inside (root/<class>/*.png), optionally under root/train and "
+            f"root/test.") from exc
+
+
+def load_image_folder(
+    root: Path | None,
+    *,
+    resize: int | tuple[int, int] | None,
+    test_fraction: float,
+    grayscale: bool,
+    seed: int,
+) -> tuple[data.Dataset, data.Dataset, tuple[int, ...], tuple[str, ...], str]:
+    """Open an image folder as train/test datasets.
+
+    Args:
+        root: the folder (required).
+        resize: side or ``(H, W)``; ``None`` uses the first image's size so batches stack.
+        test_fraction: share of images held out when there is no ``test/`` sub-folder.
+        grayscale: load as 1 channel instead of RGB.
+        seed: for the random split.
+
+    Returns:
+        ``(train, test, input_shape (C, H, W), class_names, source)``; each item is
+        ``(Tensor[C, H, W] float32 in [0, 1], int label)``.
+    """
+    if root is None:
+        raise ValueError("image-folder needs root=<folder with one sub-folder per class>")
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        raise ValueError(f"image folder {root} does not exist; choose an existing folder")
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction={test_fraction!r} must be between 0 and 1, e.g. 0.2")
+    split = (root / "train").is_dir() and (root / "test").is_dir()
+    if split:
+        train, test = _image_folder(root / "train"), _image_folder(root / "test")
+        if train.classes != test.classes:
+            raise ValueError(f"{root}/train has classes {train.classes} but {root}/test has "
+                             f"{test.classes}; both need the same class sub-folders")
+        full = train
+    else:
+        full = _image_folder(root)
+    if resize is None:
+        from PIL import Image
+
+        with Image.open(full.samples[0][0]) as first:
+            size = (first.height, first.width)
+    else:
+        size = (resize, resize) if isinstance(resize, int) else tuple(resize)
+    transform = _transform(size, grayscale)
+    if split:
+        train.transform = test.transform = transform
+        source = f"image folder {root} (train/ and test/ sub-folders)"
+    else:
+        full.transform = transform
+        n_test = max(1, round(len(full) * test_fraction))
+        if n_test >= len(full):
+            raise ValueError(f"{root} has only {len(full)} images; need at least 2 to split "
+                             f"into train and test")
+        perm = torch.randperm(len(full), generator=torch.Generator().manual_seed(seed))
+        train = data.Subset(full, perm[n_test:].tolist())
+        test = data.Subset(full, perm[:n_test].tolist())
+        source = f"image folder {root} ({test_fraction:.0%} held out, seed {seed})"
+    shape = (1 if grayscale else 3, *size)
+    return train, test, shape, tuple(full.classes), source

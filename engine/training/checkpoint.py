@@ -1,0 +1,152 @@
+"""Checkpoints: model + optimiser state + network spec + history in one ``.pt`` file.
+
+Written atomically (temporary file in the same folder, then ``os.replace``) so a crash
+never leaves half a checkpoint, and read with ``torch.load(weights_only=True)`` so a
+planted file cannot run code. The payload carries a format marker and version; anything
+else — a foreign ``.pt``, a bare tensor, a corrupt zip — is refused with a ValueError.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from engine.training.events import History
+
+FORMAT = "dl-playground-checkpoint"
+VERSION = 1
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A loaded checkpoint (tensors on the CPU).
+
+    Attributes:
+        model_state: ``net.state_dict()`` at save time.
+        optimizer_state: ``optimizer.state_dict()`` or None.
+        spec: the network spec dict (``NetworkSpec.to_dict()``) or None.
+        history: the training history or None.
+        extra: any other plain data the caller stored (e.g. dataset name).
+        version: format version of the file.
+        created: ISO-8601 UTC time of saving.
+        torch_version: PyTorch version that wrote it.
+    """
+
+    model_state: dict[str, torch.Tensor]
+    optimizer_state: dict[str, Any] | None = None
+    spec: dict[str, Any] | None = None
+    history: History | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    version: int = VERSION
+    created: str = ""
+    torch_version: str = ""
+
+    def restore(self, net: nn.Module, optimizer: torch.optim.Optimizer | None = None) -> None:
+        """Load the saved weights (and optimiser state, when both exist) in place.
+
+        Raises:
+            ValueError: the network's layers do not match the checkpoint's.
+        """
+        try:
+            net.load_state_dict(self.model_state)
+        except RuntimeError as exc:
+            raise ValueError(f"the checkpoint's weights do not fit this network: {exc}. "
+                             f"Build the network from the checkpoint's spec.") from exc
+        if optimizer is not None and self.optimizer_state is not None:
+            optimizer.load_state_dict(self.optimizer_state)
+
+
+def save_checkpoint(
+    path: str | Path,
+    *,
+    net: nn.Module,
+    optimizer: torch.optim.Optimizer | None = None,
+    spec: dict[str, Any] | None = None,
+    history: History | dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write a checkpoint atomically.
+
+    Args:
+        path: destination, conventionally ``*.pt``; its folder must exist.
+        net: the network whose ``state_dict`` is saved.
+        optimizer: saved too when given (to resume training).
+        spec: the network description as a plain dict (so the net can be rebuilt).
+        history: a ``History`` (or its ``to_dict()``).
+        extra: other plain data (str/int/float/bool/None/list/dict/tensor).
+
+    Returns:
+        The path written.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise ValueError(f"cannot save checkpoint to {path}: folder {path.parent} does not exist")
+    payload = {
+        "format": FORMAT,
+        "version": VERSION,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "torch_version": torch.__version__,
+        "model_state": {k: v.detach().cpu() for k, v in net.state_dict().items()},
+        "optimizer_state": optimizer.state_dict() if optimizer is not None else None,
+        "spec": spec,
+        "history": history.to_dict() if isinstance(history, History) else history,
+        "extra": extra or {},
+    }
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(payload, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | Path) -> Checkpoint:
+    """Read a checkpoint written by ``save_checkpoint`` (tensors mapped to the CPU).
+
+    Raises:
+        ValueError: the file is missing, unreadable, not a PyTorch file, or a PyTorch
+            file that is not one of ours (no format marker, other version).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"checkpoint {path} does not exist")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # corrupt zip, pickle of arbitrary objects, truncated file...
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise ValueError(f"{path} is not a readable checkpoint ({type(exc).__name__}: "
+                         f"{first[:200]}); choose a .pt file saved by this app") from exc
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        what = "a dict without our marker" if isinstance(payload, dict) else type(payload).__name__
+        raise ValueError(f"{path} is a PyTorch file but not a Deep Learning Playground "
+                         f"checkpoint (found {what}); choose a .pt file saved by this app")
+    version = payload.get("version")
+    if not isinstance(version, int) or version > VERSION or version < 1:
+        raise ValueError(f"{path} has checkpoint format version {version!r}; this app reads "
+                         f"version {VERSION} — update the app to open it")
+    state = payload.get("model_state")
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError(f"{path} is damaged: its model weights are missing or not tensors")
+    history = payload.get("history")
+    return Checkpoint(
+        model_state=state,
+        optimizer_state=payload.get("optimizer_state"),
+        spec=payload.get("spec"),
+        history=History.from_dict(history) if isinstance(history, dict) else None,
+        extra=payload.get("extra") or {},
+        version=version,
+        created=str(payload.get("created", "")),
+        torch_version=str(payload.get("torch_version", "")),
+    )
