@@ -104,6 +104,8 @@ class MainWindow(QMainWindow):
         self.device_label.setToolTip("Where tensors are computed: CUDA → MPS → CPU "
                                      "(Settings → Use CPU only)")
         self.statusBar().addPermanentWidget(self.device_label)
+        if self.context.device_ready:
+            self.device_label.setText(f"Device: {self.context.device_label}")
         self.statusBar().showMessage("Ready", 3000)
 
     # ------------------------------------------------------------- public

@@ -1,0 +1,45 @@
+"""Test set-up: offscreen Qt, isolated settings, few torch threads."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """A QSettings in a temp INI file so tests never touch the user's settings."""
+    from PySide6.QtCore import QSettings
+
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def context(qapp, settings):
+    from gui.context import AppContext
+
+    ctx = AppContext(settings)
+    ctx.detect_device(background=False)
+    return ctx
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _pyqtgraph_config():
+    try:
+        import pyqtgraph as pg
+    except ImportError:  # engine-only environments
+        return
+    pg.setConfigOptions(antialias=False, imageAxisOrder="row-major")
+
+
+@pytest.fixture
+def assets_dir() -> Path:
+    return ROOT / "assets"

@@ -1,0 +1,72 @@
+"""Sliders, PlotPanel and MessagePanel."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+from PIL import Image
+
+from widgets.message_panel import MessagePanel
+from widgets.plot_panel import PlotPanel
+from widgets.sliders import LabeledRangeSlider, LabeledSlider
+
+
+def test_labeled_slider_emits_float(qtbot):
+    s = LabeledSlider("IoU threshold", minimum=0.0, maximum=1.0, value=0.5, tooltip="t")
+    qtbot.addWidget(s)
+    with qtbot.waitSignal(s.value_changed) as blocker:
+        s.setValue(0.25)
+    assert blocker.args == [0.25] and s.value() == 0.25
+    assert s.toolTip() == "t" and s.title.text() == "IoU threshold"
+
+
+def test_range_slider(qtbot):
+    s = LabeledRangeSlider("Scale", minimum=0.1, maximum=1.0, value=(0.2, 0.8))
+    qtbot.addWidget(s)
+    with qtbot.waitSignal(s.range_changed) as blocker:
+        s.setValue((0.3, 0.9))
+    assert blocker.args == [0.3, 0.9]
+    assert s.value() == (0.3, 0.9)
+
+
+def test_plot_panel_series_legend_and_throttled_redraw(qtbot):
+    p = PlotPanel(x_label="epoch", y_label="value", max_fps=30)
+    qtbot.addWidget(p)
+    for i in range(1000):
+        p.append("train loss", i / 100, 1.0 / (i + 1))
+    assert p.redraws == 0  # nothing pushed yet: appends only mark dirty
+    qtbot.waitUntil(lambda: p.redraws >= 1, timeout=1000)
+    x, y = p.series_data("train loss")
+    assert len(x) == 1000 and y[0] == 1.0
+    legend_names = [label.text for _, label in p.legend.items]
+    assert legend_names == ["train loss"]
+    p.remove_series("train loss")
+    assert p.series_names() == [] and p.legend.items == []
+
+
+def test_plot_panel_exports(qtbot, tmp_path):
+    p = PlotPanel(x_label="epoch", y_label="accuracy")
+    qtbot.addWidget(p)
+    p.resize(500, 300)
+    p.set_series("train acc", np.array([0.0, 1.0, 2.0]), np.array([0.1, 0.5, 0.7]))
+    p.append("test acc", 1.0, 0.4)
+    p.export_csv(tmp_path / "c.csv")
+    rows = list(csv.reader(open(tmp_path / "c.csv", encoding="utf-8")))
+    assert rows[0] == ["series", "epoch", "accuracy"]
+    assert rows[1:] == [["train acc", "0.0", "0.1"], ["train acc", "1.0", "0.5"],
+                        ["train acc", "2.0", "0.7"], ["test acc", "1.0", "0.4"]]
+    p.export_png(tmp_path / "p.png", width=600)
+    img = np.asarray(Image.open(tmp_path / "p.png"))
+    assert img.shape[1] == 600 and img.std() > 5  # not blank
+
+
+def test_message_panel(qtbot):
+    m = MessagePanel(max_items=3)
+    qtbot.addWidget(m)
+    with qtbot.waitSignal(m.message_added) as blocker:
+        m.add("error", "boom")
+    assert blocker.args == ["error", "boom"]
+    for i in range(4):
+        m.add("info", f"n{i}")
+    assert m.messages() == [("info", "n1"), ("info", "n2"), ("info", "n3")]
