@@ -42,7 +42,7 @@ def build(spec: NetworkSpec) -> nn.Sequential:
     init = INIT_FUNCTIONS[spec.init]
     if init is not None:
         net.apply(init)
-    for r, module in zip(resolved, modules):
+    for r, module in zip(resolved, modules, strict=True):
         if r.entry.frozen:
             module.requires_grad_(False)
     return net

@@ -100,7 +100,7 @@ def _infer_conv_t(p: Params, x: Shape) -> tuple[Params, Shape]:
     out = []
     for size, k, s, pad, op, dim in zip(x[2:], pair(p["kernel_size"]), pair(p["stride"]),
                                         pair(p["padding"]), pair(p["output_padding"]),
-                                        ("height", "width")):
+                                        ("height", "width"), strict=True):
         if op >= s:
             raise ShapeError(f"output_padding {op} must be smaller than stride {s}; lower it")
         n = (size - 1) * s - 2 * pad + (k - 1) + op + 1
@@ -114,7 +114,7 @@ def _infer_conv_t(p: Params, x: Shape) -> tuple[Params, Shape]:
 def _infer_pool(p: Params, x: Shape) -> tuple[Params, Shape]:
     _need_4d(x)
     stride = p["kernel_size"] if p["stride"] == AUTO else p["stride"]
-    for k, pad in zip(pair(p["kernel_size"]), pair(p["padding"])):
+    for k, pad in zip(pair(p["kernel_size"]), pair(p["padding"]), strict=True):
         if pad > k // 2:
             raise ShapeError(f"padding {pad} must be at most half the kernel size {k}; "
                              "lower padding")
