@@ -76,12 +76,16 @@ def multibox_prior(data: Tensor, sizes: Sequence[float], ratios: Sequence[float]
     deltas = _half_sizes(height, width, sizes, ratios, device)
     k = deltas.shape[0]
     cy, cx = _centers(height, device), _centers(width, device)
-    # x coordinates depend only on the column and y only on the row: add on one row /
-    # one column, then broadcast-copy into the (H, W, k, 4) result. Same float adds as
-    # the book, without its two full-size repeated tensors.
+    # x depends only on the column and y only on the row. A (W, k, 4) row template
+    # holds the finished x coordinates and the y deltas; one broadcast add of the
+    # per-row y centres (and exact zeros for x) writes the (H, W, k, 4) result in a
+    # single pass. The float additions are the book's, so the output is bit-identical.
+    row = deltas.expand(width, k, 4).clone()
+    row[..., 0::2] += cx[:, None, None]
+    col = torch.zeros((height, 1, 1, 4), dtype=torch.float32, device=device)
+    col[..., 1::2] = cy[:, None, None, None]
     out = torch.empty((height, width, k, 4), dtype=torch.float32, device=device)
-    out[..., 0::2] = cx[None, :, None, None] + deltas[None, None, :, 0::2]
-    out[..., 1::2] = cy[:, None, None, None] + deltas[None, None, :, 1::2]
+    torch.add(row, col, out=out)
     return out.reshape(1, -1, 4)
 
 

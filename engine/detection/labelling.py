@@ -123,20 +123,16 @@ def multibox_target(anchors: Tensor, labels: Tensor, *,
     gt_boxes = labels[..., 1:]
     anchors_map, _ = _assign(pairwise_iou(anchors[None], gt_boxes), valid, iou_threshold)
     mask = anchors_map >= 0
-    idx = anchors_map.clamp(min=0)
-    if labels.shape[1] == 0:  # nothing to gather from: everything is background
-        assigned = torch.zeros((batch, num_anchors, 4), dtype=anchors.dtype)
-        cls = torch.zeros((batch, num_anchors), dtype=torch.long)
-    else:
-        assigned = torch.gather(gt_boxes, 1, idx[..., None].expand(-1, -1, 4))
-        cls = torch.gather(labels[..., 0], 1, idx).long() + 1
-    class_labels = torch.where(mask, cls, 0)
-    mask4 = mask[..., None].expand(-1, -1, 4)
-    # where, not the book's multiply: background offsets are log(eps)-sized, and a
-    # zero-size ground truth would make 0 * inf = NaN.
-    offsets = torch.where(mask4, encode_offsets(anchors, assigned), 0.0)
-    return (offsets.reshape(batch, -1), mask4.to(anchors.dtype).reshape(batch, -1),
-            class_labels)
+    # Only the few positive anchors need offsets: encode those and scatter them into
+    # zeros (the book encodes every anchor against a zero box, then multiplies by 0).
+    pos_b, pos_a = torch.nonzero(mask, as_tuple=True)
+    gt_idx = anchors_map[pos_b, pos_a]
+    offsets = torch.zeros((batch, num_anchors, 4), dtype=anchors.dtype, device=anchors.device)
+    offsets[pos_b, pos_a] = encode_offsets(anchors[pos_a], gt_boxes[pos_b, gt_idx])
+    class_labels = torch.zeros((batch, num_anchors), dtype=torch.long, device=anchors.device)
+    class_labels[pos_b, pos_a] = labels[pos_b, gt_idx, 0].long() + 1
+    mask4 = mask[..., None].expand(-1, -1, 4).to(anchors.dtype)
+    return offsets.reshape(batch, -1), mask4.reshape(batch, -1), class_labels
 
 
 @dataclass(frozen=True, eq=False)
