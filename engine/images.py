@@ -18,7 +18,6 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -114,7 +113,8 @@ def load_image(path: str | os.PathLike[str], *, max_side: int = MAX_SIDE) -> Loa
             f"{', '.join(s.lstrip('.') for s in IMAGE_SUFFIXES)}."
         ) from exc
     except (OSError, SyntaxError, EOFError) as exc:
-        raise ValueError(f"'{name}' could not be decoded: it looks truncated or corrupt ({exc}).")
+        raise ValueError(
+            f"'{name}' could not be decoded: it looks truncated or corrupt ({exc}).") from exc
 
     array, scaled = _limit_size(array, max_side)
     if scaled:

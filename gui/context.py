@@ -17,11 +17,12 @@ class AppContext(QObject):
             once known (torch is imported off the UI thread at start-up) and after
             the "Use CPU only" preference changes.
         message_posted(str, str): (level, text) for the message panel / status bar.
-        image_opened(str): a path the user opened via File → Open.
+        network_sent(object): the Build tab hands a NetworkSpec to the Train tab.
     """
 
     device_changed = Signal(str)
     message_posted = Signal(str, str)
+    network_sent = Signal(object)  # engine.builder.NetworkSpec, Build -> Train
     _device_found = Signal(str, str)
 
     def __init__(self, settings: QSettings | None = None, *, force_cpu: bool | None = None,
@@ -33,6 +34,7 @@ class AppContext(QObject):
         self.device = "cpu"
         self.device_label = "detecting…"
         self.device_ready = False
+        self.current_network = None  # last NetworkSpec sent from the Build tab
         self._device_found.connect(self._on_device_found)
 
     # -------------------------------------------------------------- device
@@ -62,6 +64,11 @@ class AppContext(QObject):
     def _on_device_found(self, device: str, label: str) -> None:
         self.device, self.device_label, self.device_ready = device, label, True
         self.device_changed.emit(device)
+
+    def send_network(self, spec: object) -> None:
+        """Hand a network spec to whoever trains it (the Train tab)."""
+        self.current_network = spec
+        self.network_sent.emit(spec)
 
     # ------------------------------------------------------------ messages
     def info(self, text: str) -> None:

@@ -41,6 +41,7 @@ class MainWindow(QMainWindow):
         self._restore_settings()
         context.message_posted.connect(self._on_context_message_posted)
         context.device_changed.connect(self._on_context_device_changed)
+        context.network_sent.connect(self._on_context_network_sent)
 
     # ------------------------------------------------------------- build
     def _build_tabs(self) -> None:
@@ -133,8 +134,8 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, "About Deep Learning Playground", self.about_text())
 
     def about_text(self) -> str:
-        import PySide6
         import pyqtgraph
+        import PySide6
         import torch
         import torchvision
         from PySide6.QtCore import qVersion
@@ -164,6 +165,10 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 8000)
         if level == "error" and not self.messages_dock.isVisible():
             self.messages_dock.show()
+
+    def _on_context_network_sent(self, _spec: object) -> None:
+        if "train" in self._tab_by_key:
+            self.show_tab("train")
 
     def _on_context_device_changed(self, _device: str) -> None:
         self.device_label.setText(f"Device: {self.context.device_label}")

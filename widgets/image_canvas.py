@@ -189,6 +189,9 @@ class ImageCanvas(QWidget):
                         fill=fill)
         return layer
 
+    def layer_names(self) -> list[str]:
+        return list(self._layers)
+
     def layer(self, name: str) -> BoxLayer | None:
         return self._layers.get(name)
 

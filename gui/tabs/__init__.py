@@ -23,6 +23,7 @@ class TabSpec:
 
 TABS: tuple[TabSpec, ...] = (
     TabSpec("home", "Home", "gui.tabs.home_tab", "HomeTab"),
+    TabSpec("detection", "Detection lab", "gui.tabs.detection_tab", "DetectionTab"),
 )
 
 

@@ -52,7 +52,8 @@ def test_plot_panel_exports(qtbot, tmp_path):
     p.set_series("train acc", np.array([0.0, 1.0, 2.0]), np.array([0.1, 0.5, 0.7]))
     p.append("test acc", 1.0, 0.4)
     p.export_csv(tmp_path / "c.csv")
-    rows = list(csv.reader(open(tmp_path / "c.csv", encoding="utf-8")))
+    with open(tmp_path / "c.csv", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
     assert rows[0] == ["series", "epoch", "accuracy"]
     assert rows[1:] == [["train acc", "0.0", "0.1"], ["train acc", "1.0", "0.5"],
                         ["train acc", "2.0", "0.7"], ["test acc", "1.0", "0.4"]]

@@ -1,0 +1,255 @@
+"""Panel 4 — labelling anchors with classes and offsets (d2l 14.4.3)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+
+from engine.detection import anchor_assignment, anchor_labels, multiscale_anchors
+from gui.tabs.detection.common import LabPanel, class_color, to_normalised, to_pixels
+from widgets.sliders import LabeledSlider
+
+TABLE_COLUMNS = ("anchor", "assigned to", "class label", "IoU", "dx", "dy", "dw", "dh")
+
+
+class LabellingPanel(LabPanel):
+    title = "4 · Labelling"
+    intro = ("Training needs a target for every anchor. Each ground truth first takes "
+             "its best anchor (<b>forced</b>, dashed); every other anchor takes the "
+             "ground truth it overlaps most if IoU ≥ threshold, else it is "
+             "<b>background</b> (class 0). Offsets: ((x<sub>b</sub>−x<sub>a</sub>)/w"
+             "<sub>a</sub>·10, (y<sub>b</sub>−y<sub>a</sub>)/h<sub>a</sub>·10, "
+             "log(w<sub>b</sub>/w<sub>a</sub>)·5, log(h<sub>b</sub>/h<sub>a</sub>)·5). "
+             "<b>Click</b> a cell to see its anchors' targets.")
+
+    def __init__(self, lab) -> None:
+        super().__init__(lab)
+        self.assignment = None
+        self.anchors_px = np.zeros((0, 4))
+        self.cell: tuple[int, int] | None = None
+        self._gt_items: list = []
+        self._build_ground_truth()
+        self._build_anchor_controls()
+        self.table = QTableWidget(0, len(TABLE_COLUMNS))
+        self.table.setHorizontalHeaderLabels(TABLE_COLUMNS)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setMinimumHeight(150)
+        self.add(self.table)
+        self.readout = QLabel()
+        self.readout.setWordWrap(True)
+        self.add(self.readout)
+        self.lab.canvas.box_drawn.connect(self._on_canvas_box_drawn)
+
+    # ------------------------------------------------------------- build
+    def _build_ground_truth(self) -> None:
+        box = QGroupBox("Ground truth")
+        col = QVBoxLayout(box)
+        self.gt_list = QListWidget()
+        self.gt_list.setMaximumHeight(90)
+        self.gt_list.setToolTip("Ground-truth boxes; drag them on the image to move/resize")
+        col.addWidget(self.gt_list)
+        row = QHBoxLayout()
+        self.class_combo = QComboBox(editable=True)
+        self.class_combo.setToolTip("Class of the next box you draw (type a new name to add one)")
+        self.draw_button = QPushButton("Draw box")
+        self.draw_button.setCheckable(True)
+        self.draw_button.setToolTip("Then drag on the image to draw a ground-truth box")
+        self.draw_button.toggled.connect(self.lab.canvas.set_draw_mode)
+        delete = QPushButton("Delete")
+        delete.setToolTip("Delete the selected ground-truth box")
+        delete.clicked.connect(self._delete_selected)
+        row.addWidget(QLabel("class"))
+        row.addWidget(self.class_combo, 1)
+        row.addWidget(self.draw_button)
+        row.addWidget(delete)
+        col.addLayout(row)
+        self.add(box)
+
+    def _build_anchor_controls(self) -> None:
+        box = QGroupBox("Anchors (sizes and ratios from panel 1)")
+        form = QFormLayout(box)
+        grid = QHBoxLayout()
+        self.fmap_w = QSpinBox(minimum=1, maximum=64, value=8)
+        self.fmap_h = QSpinBox(minimum=1, maximum=64, value=6)
+        for spin, name in ((self.fmap_w, "columns"), (self.fmap_h, "rows")):
+            spin.setToolTip(f"Anchor centres: {name} of the grid")
+            spin.valueChanged.connect(lambda _v: self.redraw())
+            grid.addWidget(spin)
+        form.addRow("grid (w × h)", grid)
+        self.threshold = LabeledSlider("IoU threshold", minimum=0.0, maximum=1.0, value=0.5,
+                                       tooltip="Phase 2: anchors with IoU ≥ this are assigned")
+        self.threshold.value_changed.connect(lambda _v: self.redraw())
+        form.addRow(self.threshold)
+        self.show_background = QCheckBox("show background anchors")
+        self.show_background.setChecked(True)
+        self.show_background.toggled.connect(lambda _v: self.redraw())
+        form.addRow(self.show_background)
+        self.add(box)
+
+    # ------------------------------------------------------- ground truth
+    def activate(self) -> None:
+        self._sync_ground_truth_items()
+        super().activate()
+
+    def deactivate(self) -> None:
+        self.draw_button.setChecked(False)
+        for item in self._gt_items:
+            self.canvas.remove_editable_box(item)
+        self._gt_items = []
+        super().deactivate()
+
+    def on_ground_truth_changed(self) -> None:
+        self._refresh_gt_list()
+        if self.active:
+            self._sync_ground_truth_items()
+            self.redraw()
+
+    def on_image_changed(self) -> None:
+        self.cell = None
+        self.on_ground_truth_changed()
+
+    def _sync_ground_truth_items(self) -> None:
+        for item in self._gt_items:
+            self.canvas.remove_editable_box(item)
+        self._gt_items = []
+        classes = self.lab.class_names()
+        for i, (box, label) in enumerate(zip(self.lab.gt_boxes, self.lab.gt_labels, strict=True)):
+            item = self.canvas.add_editable_box(box, color=class_color(classes.index(label)),
+                                                label=label)
+            item.box_finished.connect(lambda b, k=i: self.lab.move_ground_truth(k, b))
+            item.box_changed.connect(lambda b, k=i: self._on_gt_dragged(k, b))
+            self._gt_items.append(item)
+        self._refresh_gt_list()
+
+    def _refresh_gt_list(self) -> None:
+        self.gt_list.clear()
+        for label, box in zip(self.lab.gt_labels, self.lab.gt_boxes, strict=True):
+            x1, y1, x2, y2 = (int(round(v)) for v in box)
+            self.gt_list.addItem(f"{label}: ({x1}, {y1}) – ({x2}, {y2})")
+        current = self.class_combo.currentText()
+        self.class_combo.clear()
+        self.class_combo.addItems(self.lab.class_names() or ["object"])
+        if current:
+            self.class_combo.setCurrentText(current)
+
+    def _on_gt_dragged(self, index: int, box: np.ndarray) -> None:
+        self.lab.gt_boxes[index] = box  # live preview; committed on finish
+        self.redraw()
+
+    def _on_canvas_box_drawn(self, box: np.ndarray) -> None:
+        if not self.active:
+            return
+        label = self.class_combo.currentText().strip() or "object"
+        self.draw_button.setChecked(False)
+        self.lab.add_ground_truth(box, label)
+
+    def _delete_selected(self) -> None:
+        row = self.gt_list.currentRow()
+        if row < 0 and len(self.lab.gt_boxes):
+            row = len(self.lab.gt_boxes) - 1
+        if row >= 0:
+            self.lab.remove_ground_truth(row)
+
+    # ------------------------------------------------------------ compute
+    def grid_anchors(self) -> np.ndarray:
+        """Normalised anchors of the grid, (H·W·k, 4), the book's order."""
+        return multiscale_anchors(self.fmap_w.value(), self.fmap_h.value(),
+                                  self.lab.sizes, self.lab.ratios).numpy()
+
+    def compute(self) -> None:
+        w, h = self.lab.image_size()
+        anchors = self.grid_anchors()
+        self.anchors_px = to_pixels(anchors, w, h)
+        classes = self.lab.class_names()
+        gt = self.lab.gt_boxes
+        labels = np.zeros((len(gt), 5))
+        if len(gt):
+            labels[:, 0] = [classes.index(lbl) for lbl in self.lab.gt_labels]
+            labels[:, 1:] = to_normalised(gt, w, h)
+        self.assignment = anchor_assignment(torch.tensor(anchors), torch.tensor(labels).float(),
+                                            iou_threshold=self.threshold.value())
+
+    def on_pixel_clicked(self, x: float, y: float) -> None:
+        w, h = self.lab.image_size()
+        col = min(int(x / w * self.fmap_w.value()), self.fmap_w.value() - 1)
+        row = min(int(y / h * self.fmap_h.value()), self.fmap_h.value() - 1)
+        self.cell = (col, row)
+        self.redraw()
+
+    def chosen_indices(self) -> list[int]:
+        if self.cell is None:
+            return []
+        k = len(self.lab.sizes) + len(self.lab.ratios) - 1
+        col, row = self.cell
+        start = (row * self.fmap_w.value() + col) * k
+        return list(range(start, start + k))
+
+    # --------------------------------------------------------------- draw
+    def redraw(self) -> None:
+        if not self.active:
+            return
+        w, _ = self.lab.image_size()
+        if not w:
+            self.readout.setText("Load an image first.")
+            return
+        self.compute()
+        a = self.assignment
+        classes = self.lab.class_names()
+        gt_class = [classes.index(lbl) for lbl in self.lab.gt_labels]
+        bg = a.gt_index < 0
+        if self.show_background.isChecked():
+            self.set_boxes("background", self.anchors_px[bg], colors=(200, 200, 200, 110),
+                           width=1, style="dot", z=3)
+        else:
+            self.canvas.clear_boxes(self.layer_prefix() + "background")
+        for name, mask, style, width in (("assigned", ~bg & ~a.forced, "solid", 1.5),
+                                         ("forced", a.forced, "dash", 3.0)):
+            idx = np.nonzero(mask)[0]
+            colors = [class_color(gt_class[a.gt_index[i]]) for i in idx]
+            self.set_boxes(name, self.anchors_px[idx], colors=colors, width=width, style=style,
+                           z=4)
+        chosen = self.chosen_indices()
+        self.set_boxes("chosen", self.anchors_px[chosen], colors="#ffffff", width=3, z=6,
+                       labels=[str(i) for i in chosen])
+        self._fill_table(chosen)
+        self.readout.setText(
+            f"{len(a.gt_index):,} anchors: <b>{int((~bg).sum())}</b> assigned "
+            f"({int(a.forced.sum())} forced), <b>{int(bg.sum()):,}</b> background, "
+            f"IoU threshold {a.iou_threshold:.2f}.")
+
+    def _fill_table(self, chosen: list[int]) -> None:
+        a = self.assignment
+        names = anchor_labels(self.lab.sizes, self.lab.ratios)
+        self.table.setRowCount(len(chosen))
+        for r, i in enumerate(chosen):
+            g = int(a.gt_index[i])
+            target = "background" if g < 0 else f"{self.lab.gt_labels[g]} #{g}"
+            if a.forced[i]:
+                target += " (forced)"
+            values = [f"#{i} {names[r % len(names)]}", target, str(int(a.class_labels[i])),
+                      f"{a.iou[i]:.3f}" if g >= 0 else f"max {a.max_iou[i]:.3f}",
+                      *(f"{v:.3f}" for v in a.offsets[i])]
+            for c, text in enumerate(values):
+                item = QTableWidgetItem(text)
+                if c >= 2:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                          | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(r, c, item)
