@@ -55,9 +55,13 @@ def _circles(n: int, noise: float, g: torch.Generator, classes: int) -> tuple[to
 
 
 def _xor(n: int, noise: float, g: torch.Generator, classes: int) -> tuple[torch.Tensor, ...]:
-    X = torch.rand(n, 2, generator=g) * 2 - 1
-    X = X + torch.sign(X) * 0.06  # keep points off the axes so the label is unambiguous
-    y = ((X[:, 0] * X[:, 1]) < 0).long()
+    y = torch.arange(n) % 2
+    # |coordinates| in [0.06, 1] keeps points off the axes so the label is unambiguous;
+    # the sign of y is tied to the label so the classes are balanced.
+    mag = torch.rand(n, 2, generator=g) * 0.94 + 0.06
+    sx = torch.where(torch.rand(n, generator=g) < 0.5, -1.0, 1.0)
+    sy = torch.where(y == 0, sx, -sx)
+    X = mag * torch.stack([sx, sy], dim=1)
     return X + noise * torch.randn(n, 2, generator=g), y
 
 

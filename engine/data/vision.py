@@ -46,8 +46,9 @@ def get_fashion_mnist_labels(labels: Any) -> list[str]:
 
 
 def _download_failed(title: str, where: Path, exc: BaseException) -> ValueError:
+    detail = " ".join(str(exc).split())[:300]
     return ValueError(
-        f"could not download {title} into {where} ({type(exc).__name__}: {exc}). Check the "
+        f"could not download {title} into {where} ({type(exc).__name__}: {detail}). Check the "
         f"network connection, or copy the files there by hand; the offline "
         f"'procedural-shapes' dataset needs no files.")
 
@@ -113,6 +114,7 @@ class _ArrayUnpickler(pickle.Unpickler):
     _ALLOWED = {
         ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
         ("numpy", "ndarray"), ("numpy", "dtype"),
+        ("_codecs", "encode"),  # how protocol-2 pickles written by Python 3 store bytes
     }
 
     def find_class(self, module: str, name: str) -> Any:

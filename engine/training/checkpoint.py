@@ -8,7 +8,10 @@ else — a foreign ``.pt``, a bare tensor, a corrupt zip — is refused with a V
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -63,6 +66,18 @@ class Checkpoint:
             optimizer.load_state_dict(self.optimizer_state)
 
 
+def _checksum(state: dict[str, torch.Tensor], spec: Any) -> str:
+    """SHA-256 of the weights and spec: PyTorch's zip reader does not verify its CRCs, so
+    flipped bytes inside a tensor would otherwise load silently as different weights."""
+    h = hashlib.sha256()
+    for key in sorted(state):
+        t = state[key].detach().cpu().contiguous().reshape(-1)
+        h.update(f"{key}:{t.dtype}:{tuple(state[key].shape)};".encode())
+        h.update(t.view(torch.uint8).numpy().tobytes())
+    h.update(json.dumps(spec, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
 def save_checkpoint(
     path: str | Path,
     *,
@@ -80,7 +95,8 @@ def save_checkpoint(
         optimizer: saved too when given (to resume training).
         spec: the network description as a plain dict (so the net can be rebuilt).
         history: a ``History`` (or its ``to_dict()``).
-        extra: other plain data (str/int/float/bool/None/list/dict/tensor).
+        extra: other plain data (str/int/float/bool/None/list/tuple/dict/tensor — what
+            ``torch.load(weights_only=True)`` accepts; no numpy arrays or objects).
 
     Returns:
         The path written.
@@ -88,12 +104,14 @@ def save_checkpoint(
     path = Path(path)
     if not path.parent.is_dir():
         raise ValueError(f"cannot save checkpoint to {path}: folder {path.parent} does not exist")
+    model_state = {k: v.detach().cpu() for k, v in net.state_dict().items()}
     payload = {
         "format": FORMAT,
         "version": VERSION,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "torch_version": torch.__version__,
-        "model_state": {k: v.detach().cpu() for k, v in net.state_dict().items()},
+        "torch_version": str(torch.__version__),  # TorchVersion is not weights_only-safe
+        "model_state": model_state,
+        "checksum": _checksum(model_state, spec),
         "optimizer_state": optimizer.state_dict() if optimizer is not None else None,
         "spec": spec,
         "history": history.to_dict() if isinstance(history, History) else history,
@@ -112,6 +130,16 @@ def save_checkpoint(
     return path
 
 
+def _gist(exc: BaseException) -> str:
+    """The informative line of torch.load's long multi-paragraph errors."""
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in str(exc).splitlines()]
+    lines = [line for line in lines if line]
+    for line in lines:
+        if line.startswith("WeightsUnpickler error:"):
+            return line.split(". Please use", 1)[0][:200]
+    return lines[0][:200] if lines else "no details"
+
+
 def load_checkpoint(path: str | Path) -> Checkpoint:
     """Read a checkpoint written by ``save_checkpoint`` (tensors mapped to the CPU).
 
@@ -125,9 +153,8 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # corrupt zip, pickle of arbitrary objects, truncated file...
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise ValueError(f"{path} is not a readable checkpoint ({type(exc).__name__}: "
-                         f"{first[:200]}); choose a .pt file saved by this app") from exc
+                         f"{_gist(exc)}); choose a .pt file saved by this app") from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         what = "a dict without our marker" if isinstance(payload, dict) else type(payload).__name__
         raise ValueError(f"{path} is a PyTorch file but not a Deep Learning Playground "
@@ -139,6 +166,9 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     state = payload.get("model_state")
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ValueError(f"{path} is damaged: its model weights are missing or not tensors")
+    if payload.get("checksum") != _checksum(state, payload.get("spec")):
+        raise ValueError(f"{path} was modified or damaged after saving (its weights do not "
+                         f"match the stored checksum); use an intact copy")
     history = payload.get("history")
     return Checkpoint(
         model_state=state,

@@ -243,6 +243,20 @@ class _Run:
             return y.reshape(y_hat.shape)
         return y
 
+    def _loss(self, y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        try:
+            return self.loss_fn(y_hat, self._target(y, y_hat))
+        except (IndexError, RuntimeError) as exc:
+            if "out of memory" in str(exc):
+                raise
+            outputs = y_hat.shape[-1] if y_hat.dim() > 1 else 1
+            raise ValueError(
+                f"the network outputs {outputs} values per example (shape "
+                f"{tuple(y_hat.shape)}) but the targets have shape {tuple(y.shape)}"
+                + (f" with labels up to {int(y.max())}" if not y.is_floating_point() else "")
+                + f": {exc}. Make the last layer output one value per class (regression: "
+                  f"one per target).") from exc
+
     def _stopped(self, reason: str, kind: str) -> Stopped:
         return Stopped(reason, self.history, self.epoch, self.step, kind)
 
@@ -285,7 +299,7 @@ class _Run:
             X, y = X.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
             opt.zero_grad(set_to_none=True)
             y_hat = _forward(net, X)
-            loss = self.loss_fn(y_hat, self._target(y, y_hat))
+            loss = self._loss(y_hat, y)
             loss.backward()
             if s.grad_clip is not None:
                 nn.utils.clip_grad_norm_(net.parameters(), s.grad_clip)
@@ -338,7 +352,7 @@ class _Run:
                     return None
                 X, y = X.to(self.device), y.to(self.device)
                 y_hat = self.net(X)
-                loss_sum += self.loss_fn(y_hat, self._target(y, y_hat)) * X.shape[0]
+                loss_sum += self._loss(y_hat, y) * X.shape[0]
                 if self.classify:
                     correct += (y_hat.argmax(dim=1) == y).sum()
                 total += X.shape[0]
