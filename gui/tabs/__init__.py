@@ -24,6 +24,7 @@ class TabSpec:
 TABS: tuple[TabSpec, ...] = (
     TabSpec("home", "Home", "gui.tabs.home_tab", "HomeTab"),
     TabSpec("detection", "Detection lab", "gui.tabs.detection_tab", "DetectionTab"),
+    TabSpec("build", "Build", "gui.tabs.build_tab", "BuildTab"),
 )
 
 

@@ -1,0 +1,1 @@
+"""Parts of the Build tab: palette, network table, diagram, undo history, formatting."""

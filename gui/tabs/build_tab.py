@@ -1,0 +1,542 @@
+"""Build: compose a network layer by layer with live shapes, parameters and MACs.
+
+The tab's state is one immutable ``NetworkSpec`` on an undo stack (``SpecHistory``):
+every control makes a new spec and pushes it, ``_refresh`` redraws the views from it.
+``summarize`` is analytic (~1 ms even for DarkNet-53), so it runs on the UI thread on
+every edit; only the diagram is redrawn on a short timer.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.builder import (
+    MACS_NOTE,
+    NetworkSpec,
+    Summary,
+    export_code,
+    format_summary,
+    layer,
+    list_presets,
+    preset,
+    summarize,
+)
+from engine.builder.spec import check_shape
+from gui.context import AppContext
+from gui.tabs.base import PlaygroundTab
+from gui.tabs.build.diagram import NetworkDiagram
+from gui.tabs.build.format import bytes_text, shape_text
+from gui.tabs.build.history import SpecHistory
+from gui.tabs.build.network_table import NetworkTable
+from gui.tabs.build.palette import LayerPalette
+from gui.tabs.build.properties import PropertiesPanel
+
+SETTINGS_KEY = "build/network"
+DIR_KEY = "build/last_dir"
+DEFAULT_PRESET = "lenet"
+EMPTY_ITEM = "(empty network)"
+INPUT_TIP = ("Input shape incl. the batch dim, e.g. 1,1,28,28 (N, C, H, W) or 1,784; "
+             "press Enter to apply")
+JSON_FILTER = "Network spec (*.json);;All files (*)"
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """``"1,1,28,28"`` / ``"(1, 1, 28, 28)"`` / ``"1×1×28×28"`` -> a checked shape."""
+    cleaned = text.strip().strip("()[]").replace("×", ",").replace("x", ",")
+    parts = [p for p in cleaned.replace(" ", ",").split(",") if p]
+    try:
+        dims = [int(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"input shape {text!r}: use integers separated by commas, e.g. "
+                         "1,1,28,28 (batch, channels, height, width)") from None
+    return check_shape(dims)
+
+
+class BuildTab(PlaygroundTab):
+    key = "build"
+    title = "Build"
+    description = ("compose a network layer by layer and watch shapes, parameters and "
+                   "MACs; the book's nets as presets; export PyTorch code (d2l ch. 3–8)")
+
+    network_changed = Signal(object)  # the current NetworkSpec after every edit
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(context, parent)
+        self.history: SpecHistory[NetworkSpec] = SpecHistory(self._restore_network())
+        self.summary: Summary = summarize(self.spec)
+        self._diagram_timer = QTimer(self, singleShot=True, interval=40)
+        self._diagram_timer.timeout.connect(self._redraw_diagram)
+        self._build()
+        self._refresh(select=0 if self.spec.layers else None)
+
+    @property
+    def spec(self) -> NetworkSpec:
+        return self.history.current
+
+    # ---------------------------------------------------------------- build
+    def _build(self) -> None:
+        self.palette = LayerPalette()
+        self.table = NetworkTable()
+        self.properties = PropertiesPanel()
+        self.diagram = NetworkDiagram()
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(_group("Layers", self.palette))
+        splitter.addWidget(self._build_center())
+        splitter.addWidget(self._build_right())
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([190, 690, 390])
+        splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(self._build_toolbar())
+        layout.addWidget(splitter, 1)
+        self._connect()
+        self._build_shortcuts()
+
+    def _build_toolbar(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        self.preset_combo = QComboBox()
+        self.preset_combo.addItem("Load a preset…")
+        self.preset_combo.addItem(EMPTY_ITEM)
+        self.preset_combo.setItemData(1, "Start from an empty network", Qt.ItemDataRole.ToolTipRole)
+        for name in list_presets():
+            self.preset_combo.addItem(name)
+            self.preset_combo.setItemData(self.preset_combo.count() - 1,
+                                          preset(name).description, Qt.ItemDataRole.ToolTipRole)
+        self.preset_combo.setToolTip("Replace the network by one of the book's (undoable)")
+        self.preset_combo.setMinimumContentsLength(16)
+        self.input_edit = QLineEdit()
+        self.input_edit.setToolTip(INPUT_TIP)
+        self.input_edit.setFixedWidth(120)
+        self.undo_button = _tool("↶ Undo", "Undo the last edit (Ctrl+Z)")
+        self.redo_button = _tool("↷ Redo", "Redo (Ctrl+Shift+Z)")
+        self.save_button = _tool("Save…", "Save the network as JSON")
+        self.load_button = _tool("Load…", "Load a network from JSON")
+        self.export_button = _tool("Export ▾", "Export PyTorch code or the summary")
+        self.export_button.setStyleSheet("QToolButton::menu-indicator { image: none; }")
+        menu = QMenu(self.export_button)
+        self.export_file_action = menu.addAction("PyTorch script (.py)…", self._ask_export)
+        self.copy_code_action = menu.addAction("Copy PyTorch code", self.copy_code)
+        self.copy_summary_action = menu.addAction("Copy summary table", self.copy_summary)
+        self.export_button.setMenu(menu)
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.send_button = QPushButton("Send to Train ▶")
+        self.send_button.setToolTip("Hand this network to the Train tab")
+        self.send_button.setStyleSheet("QPushButton { font-weight: bold; padding: 4px 12px; }")
+        bar.addWidget(QLabel("Preset"))
+        bar.addWidget(self.preset_combo)
+        bar.addSpacing(10)
+        bar.addWidget(QLabel("Input"))
+        bar.addWidget(self.input_edit)
+        bar.addSpacing(10)
+        for b in (self.undo_button, self.redo_button, self.save_button, self.load_button,
+                  self.export_button):
+            bar.addWidget(b)
+        bar.addStretch(1)
+        bar.addWidget(self.send_button)
+        return bar
+
+    def _build_center(self) -> QWidget:
+        box = QWidget()
+        col = QVBoxLayout(box)
+        col.setContentsMargins(0, 0, 0, 0)
+        self.header = QLabel()
+        self.header.setWordWrap(True)
+        self.header.setTextFormat(Qt.TextFormat.RichText)
+        buttons = QHBoxLayout()
+        self.remove_button = _tool("Remove", "Remove the selected row (Del)")
+        self.duplicate_button = _tool("Duplicate", "Insert a copy below (Ctrl+D)")
+        self.up_button = _tool("▲ Up", "Move the selected row up (Alt+Up)")
+        self.down_button = _tool("▼ Down", "Move the selected row down (Alt+Down)")
+        self.expand_button = _tool("Expand blocks", "Show or hide the sub-layers of blocks")
+        self.expand_button.setCheckable(True)
+        for b in (self.remove_button, self.duplicate_button, self.up_button, self.down_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        buttons.addWidget(self.expand_button)
+        self.totals = QLabel()
+        self.totals.setTextFormat(Qt.TextFormat.RichText)
+        self.totals.setToolTip(MACS_NOTE)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        col.addWidget(self.header)
+        col.addWidget(self.table, 1)
+        col.addLayout(buttons)
+        col.addWidget(self.totals)
+        col.addWidget(self.status)
+        return box
+
+    def _build_right(self) -> QWidget:
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.properties)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(_group("Properties", scroll))
+        right.addWidget(_group("Diagram", self.diagram))
+        right.setSizes([380, 360])
+        right.setChildrenCollapsible(False)
+        return right
+
+    def _connect(self) -> None:
+        self.palette.add_requested.connect(self.add_layer)
+        self.table.type_dropped.connect(self._on_table_type_dropped)
+        self.table.row_moved.connect(self.move_layer)
+        self.table.current_row_changed.connect(self._on_table_current_row_changed)
+        self.diagram.row_clicked.connect(self.table.select_index)
+        self.properties.param_edited.connect(self.edit_param)
+        self.properties.frozen_toggled.connect(self.set_frozen)
+        self.preset_combo.activated.connect(self._on_preset_combo_activated)
+        self.input_edit.textEdited.connect(self._on_input_edit_text_edited)
+        self.input_edit.editingFinished.connect(
+            lambda: self.set_input_shape_text(self.input_edit.text()))
+        self.undo_button.clicked.connect(self.undo)
+        self.redo_button.clicked.connect(self.redo)
+        self.save_button.clicked.connect(self._ask_save)
+        self.load_button.clicked.connect(self._ask_load)
+        self.send_button.clicked.connect(self.send_to_train)
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.duplicate_button.clicked.connect(self.duplicate_selected)
+        self.up_button.clicked.connect(lambda: self.move_selected(-1))
+        self.down_button.clicked.connect(lambda: self.move_selected(1))
+        self.expand_button.toggled.connect(self._on_expand_button_toggled)
+
+    def _build_shortcuts(self) -> None:
+        tab = Qt.ShortcutContext.WidgetWithChildrenShortcut
+        for keys, slot in (("Ctrl+Z", self.undo), ("Ctrl+Shift+Z", self.redo),
+                           ("Ctrl+Y", self.redo), ("Ctrl+D", self.duplicate_selected),
+                           ("Alt+Up", lambda: self.move_selected(-1)),
+                           ("Alt+Down", lambda: self.move_selected(1))):
+            QShortcut(QKeySequence(keys), self, activated=slot, context=tab)
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table,
+                  activated=self.remove_selected, context=Qt.ShortcutContext.WidgetShortcut)
+
+    # ---------------------------------------------------------------- edits
+    def set_spec(self, spec: NetworkSpec, *, merge_key: object = None,
+                 select: int | None = None) -> None:
+        """Make ``spec`` current (one undo step, or merged with the last one)."""
+        self.history.push(spec, merge_key=merge_key)
+        self._refresh(select=select)
+
+    def selected_index(self) -> int | None:
+        return self.table.current_index()
+
+    def add_layer(self, type_name: str, index: int | None = None) -> None:
+        """Insert a ``type_name`` with default params at ``index`` (default: after the
+        selected row, or at the end)."""
+        if index is None:
+            current = self.selected_index()
+            index = len(self.spec.layers) if current is None else current + 1
+        self._edit(lambda s: s.insert_layer(index, layer(type_name)), select=index)
+
+    def remove_selected(self) -> None:
+        i = self.selected_index()
+        if i is not None:
+            self._edit(lambda s: s.remove_layer(i), select=min(i, len(self.spec.layers) - 2))
+
+    def duplicate_selected(self) -> None:
+        i = self.selected_index()
+        if i is not None:
+            copy = replace(self.spec.layers[i], name=None)
+            self._edit(lambda s: s.insert_layer(i + 1, copy), select=i + 1)
+
+    def move_selected(self, delta: int) -> None:
+        i = self.selected_index()
+        if i is not None and 0 <= i + delta < len(self.spec.layers):
+            self.move_layer(i, i + delta)
+
+    def move_layer(self, src: int, dst: int) -> None:
+        self._edit(lambda s: s.move_layer(src, dst), select=dst)
+
+    def edit_param(self, name: str, value: object) -> None:
+        """Set one parameter of the selected entry; an invalid value shows why."""
+        i = self.selected_index()
+        if i is None:
+            return
+        try:
+            spec = self.spec.with_params(i, **{name: value})
+        except ValueError as exc:
+            self.properties.show_error(str(exc))
+            self._set_status(str(exc), error=True)
+            return
+        self.set_spec(spec, merge_key=("param", i, name), select=i)
+
+    def set_frozen(self, frozen: bool) -> None:
+        i = self.selected_index()
+        if i is not None:
+            entry = replace(self.spec.layers[i], frozen=bool(frozen))
+            self._edit(lambda s: s.replace_layer(i, entry), select=i)
+
+    def set_input_shape_text(self, text: str) -> bool:
+        """Apply a typed input shape (Enter / focus out); a bad one shows why."""
+        shape = self._check_input_text(text)
+        if shape is None:
+            return False
+        if shape != self.spec.input_shape:
+            self.set_spec(replace(self.spec, input_shape=shape), select=self.selected_index())
+        return True
+
+    def _check_input_text(self, text: str) -> tuple[int, ...] | None:
+        try:
+            shape = parse_shape(text)
+        except ValueError as exc:
+            self.input_edit.setStyleSheet("QLineEdit { border: 2px solid #c62828; }")
+            self.input_edit.setToolTip(str(exc))
+            self._set_status(str(exc), error=True)
+            return None
+        self.input_edit.setStyleSheet("")
+        self.input_edit.setToolTip(INPUT_TIP)
+        return shape
+
+    def load_preset(self, name: str) -> None:
+        spec = NetworkSpec("custom", self.spec.input_shape) if name == EMPTY_ITEM else preset(name)
+        self.table.set_expanded_rows(set())
+        self.set_spec(spec, select=0 if spec.layers else None)
+        self.context.info(f"Build: loaded {spec.name} ({self.summary.total_params:,} params)")
+
+    def undo(self) -> None:
+        self.history.undo()
+        self._refresh(select=self.selected_index())
+
+    def redo(self) -> None:
+        self.history.redo()
+        self._refresh(select=self.selected_index())
+
+    def _edit(self, change, *, select: int | None) -> None:
+        try:
+            spec = change(self.spec)
+        except ValueError as exc:  # e.g. removing a layer another one shares
+            self.context.error(f"Build: {exc}")
+            self._set_status(str(exc), error=True)
+            return
+        self.set_spec(spec, select=select if spec.layers else None)
+
+    # ---------------------------------------------------------------- files
+    def save_network(self, path: str | Path) -> bool:
+        """Write the spec as JSON atomically (temp file in the same folder + replace)."""
+        path = Path(path)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    f.write(self.spec.to_json() + "\n")
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            self.context.error(f"Build: could not save {path}: {exc.strerror or exc}")
+            return False
+        self.context.info(f"Build: saved {self.spec.name} to {path}")
+        return True
+
+    def load_network(self, path: str | Path) -> bool:
+        """Load a JSON spec; a bad file shows why and keeps the current network."""
+        path = Path(path)
+        try:
+            spec = NetworkSpec.from_json(path.read_bytes())
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            message = f"Could not load {path.name}: {reason}. The current network is kept."
+            self.context.error(f"Build: {message}")
+            self._set_status(message, error=True)
+            return False
+        self.table.set_expanded_rows(set())
+        self.set_spec(spec, select=0 if spec.layers else None)
+        self.context.info(f"Build: loaded {spec.name} from {path}")
+        return True
+
+    def export_code_to(self, path: str | Path) -> bool:
+        code = self._code()
+        if code is None:
+            return False
+        try:
+            Path(path).write_text(code, encoding="utf-8")
+        except OSError as exc:
+            self.context.error(f"Build: could not write {path}: {exc.strerror or exc}")
+            return False
+        self.context.info(f"Build: exported PyTorch code to {path}")
+        return True
+
+    def copy_code(self) -> bool:
+        code = self._code()
+        if code is not None:
+            QGuiApplication.clipboard().setText(code)
+            self.context.info("Build: PyTorch code copied to the clipboard")
+        return code is not None
+
+    def copy_summary(self) -> None:
+        QGuiApplication.clipboard().setText(format_summary(self.summary))
+        self.context.info("Build: summary table copied to the clipboard")
+
+    def _code(self) -> str | None:
+        try:
+            return export_code(self.spec)
+        except ValueError as exc:
+            self.context.error(f"Build: {exc}")
+            return None
+
+    def send_to_train(self) -> bool:
+        if not self.spec.layers or self.summary.error:
+            why = self.summary.error or "the network is empty"
+            self.context.error(f"Build: cannot send to Train: {why}")
+            return False
+        self.context.send_network(self.spec)
+        self.context.info(f"Build: sent {self.spec.name} ({self.summary.total_params:,} "
+                          "params) to the Train tab")
+        return True
+
+    def _ask_save(self) -> None:
+        start = Path(str(self.context.settings.value(DIR_KEY, ""))) / f"{self.spec.name}.json"
+        path, _ = QFileDialog.getSaveFileName(self, "Save network", str(start), JSON_FILTER)
+        if path:
+            self.context.settings.setValue(DIR_KEY, str(Path(path).parent))
+            self.save_network(path)
+
+    def _ask_load(self) -> None:
+        start = str(self.context.settings.value(DIR_KEY, ""))
+        path, _ = QFileDialog.getOpenFileName(self, "Load network", start, JSON_FILTER)
+        if path:
+            self.context.settings.setValue(DIR_KEY, str(Path(path).parent))
+            self.load_network(path)
+
+    def _ask_export(self) -> None:
+        start = Path(str(self.context.settings.value(DIR_KEY, ""))) / f"{self.spec.name}.py"
+        path, _ = QFileDialog.getSaveFileName(self, "Export PyTorch code", str(start),
+                                              "Python script (*.py)")
+        if path:
+            self.export_code_to(path)
+
+    # ------------------------------------------------------------- settings
+    def _restore_network(self) -> NetworkSpec:
+        text = self.context.settings.value(SETTINGS_KEY)
+        if text:
+            try:
+                return NetworkSpec.from_json(str(text))
+            except ValueError as exc:
+                self.context.warn(f"Build: the last network could not be restored ({exc}); "
+                                  f"starting from {DEFAULT_PRESET}")
+        return preset(DEFAULT_PRESET)
+
+    # ---------------------------------------------------------------- views
+    def _refresh(self, *, select: int | None = None) -> None:
+        spec = self.spec
+        self.summary = summarize(spec)
+        self.table.show_summary(spec, self.summary)
+        if select is not None and spec.layers:
+            self.table.select_index(max(0, min(select, len(spec.layers) - 1)), emit=False)
+        self._update_properties()
+        self._update_totals()
+        text = ",".join(str(n) for n in spec.input_shape)
+        if not self.input_edit.hasFocus() and self.input_edit.text() != text:
+            self.input_edit.setText(text)
+            self.input_edit.setStyleSheet("")
+            self.input_edit.setToolTip(INPUT_TIP)
+        self.header.setText(f"<b>{spec.name}</b> <span style='color:#555'>"
+                            f"{spec.description}</span> <span style='color:#888'>· init "
+                            f"{spec.init} · {len(spec.layers)} entries</span>")
+        self.undo_button.setEnabled(self.history.can_undo())
+        self.redo_button.setEnabled(self.history.can_redo())
+        has = self.selected_index() is not None
+        for b in (self.remove_button, self.duplicate_button, self.up_button, self.down_button):
+            b.setEnabled(has)
+        self.context.settings.setValue(SETTINGS_KEY, spec.to_json(indent=None))
+        self._diagram_timer.start()
+        self.network_changed.emit(spec)
+
+    def _update_properties(self) -> None:
+        i = self.selected_index()
+        if i is None or i >= len(self.spec.layers):
+            self.properties.show_entry(None, None, None)
+            return
+        row = next((r for r in self.summary.layers if r.index == i), None)
+        self.properties.show_entry(i, self.spec.layers[i], row)
+
+    def _update_totals(self) -> None:
+        s = self.summary
+        self.totals.setText(
+            f"<b>Params</b> {s.total_params:,} <span style='color:#666'>(trainable "
+            f"{s.trainable_params:,} · frozen {s.frozen_params:,})</span> &nbsp; "
+            f"<b>MACs</b> {s.total_macs:,} &nbsp; <b>Activations</b> "
+            f"{bytes_text(s.total_activation_bytes)}<br><span style='color:#777; "
+            f"font-size:small'>{MACS_NOTE}; activations = float32 outputs of all rows</span>")
+        if s.error:
+            self._set_status(s.error, error=True)
+        elif not self.spec.layers:
+            self._set_status("Empty network: add layers from the palette or load a preset.")
+        else:
+            self._set_status(f"✔ {shape_text(s.input_shape)} → {shape_text(s.output_shape)}"
+                             f" · {len(self.spec.layers)} entries, {len(s.rows)} rows")
+
+    def _set_status(self, text: str, *, error: bool = False) -> None:
+        self.status.setText(("✖ " if error else "") + text)
+        self.status.setStyleSheet("color: #b00020;" if error else "color: #2e7d32;")
+
+    def _redraw_diagram(self) -> None:
+        self.diagram.show_network(self.spec, self.summary, self.selected_index())
+
+    # ---------------------------------------------------------------- slots
+    def _on_table_current_row_changed(self, _index: int) -> None:
+        self._update_properties()
+        has = self.selected_index() is not None
+        for b in (self.remove_button, self.duplicate_button, self.up_button, self.down_button):
+            b.setEnabled(has)
+        self.history.break_merge()
+        self._diagram_timer.start()
+
+    def _on_table_type_dropped(self, type_name: str, index: int) -> None:
+        self.add_layer(type_name, index)
+
+    def _on_input_edit_text_edited(self, text: str) -> None:
+        if self._check_input_text(text) is not None:
+            self._update_totals()  # restore the normal status line
+
+    def _on_preset_combo_activated(self, index: int) -> None:
+        if index > 0:
+            self.load_preset(self.preset_combo.itemText(index))
+        with QSignalBlocker(self.preset_combo):
+            self.preset_combo.setCurrentIndex(0)
+
+    def _on_expand_button_toggled(self, on: bool) -> None:
+        if on:
+            self.table.expandAll()
+        else:
+            self.table.collapseAll()
+
+
+def _tool(text: str, tip: str) -> QToolButton:
+    b = QToolButton()
+    b.setText(text)
+    b.setToolTip(tip)
+    b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    return b
+
+
+def _group(title: str, widget: QWidget) -> QGroupBox:
+    box = QGroupBox(title)
+    v = QVBoxLayout(box)
+    v.setContentsMargins(4, 4, 4, 4)
+    v.addWidget(widget)
+    return box

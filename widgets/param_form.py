@@ -1,0 +1,197 @@
+"""ParamForm: a property editor generated from a parameter schema.
+
+Fields are plain objects with the attributes ``name``, ``kind`` (``"int"``, ``"float"``,
+``"bool"``, ``"choice"``, ``"int-tuple"``), ``default``, ``min``, ``max``, ``choices``,
+``help``, ``auto`` (the value ``"auto"`` is allowed) and ``length`` (for int-tuples) —
+the engine's ``ParamSpec`` fits, but this module never imports the engine.
+
+Editors: spin boxes for numbers (``auto`` shown as the special value below the minimum),
+a check box for bools, a combo box for choices and a line edit for int-tuples (``5``,
+``3, 3`` or ``auto``). ``param_edited(name, value)`` fires on every change with a parsed
+value; a value that cannot be parsed shows a message instead (``show_error``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+AUTO = "auto"
+INT_LIMIT = 1_000_000
+ERROR_STYLE = "color: #b00020;"
+
+
+class ParamForm(QWidget):
+    """Editors for one set of parameters; rebuild with ``set_fields``."""
+
+    param_edited = Signal(str, object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._fields: dict[str, Any] = {}
+        self.editors: dict[str, QWidget] = {}
+        self._form = QFormLayout()
+        self._form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self._form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self.empty_label = QLabel("This layer has no parameters.")
+        self.empty_label.setStyleSheet("color: #666;")
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet(ERROR_STYLE)
+        self.error_label.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._form)
+        layout.addWidget(self.empty_label)
+        layout.addWidget(self.error_label)
+
+    # ---------------------------------------------------------------- public
+    def set_fields(self, fields: Sequence[Any], values: Mapping[str, Any]) -> None:
+        """Replace the editors by one per field, showing ``values``."""
+        while self._form.rowCount():
+            self._form.removeRow(0)
+        self._fields = {f.name: f for f in fields}
+        self.editors = {}
+        for f in fields:
+            editor = self._make_editor(f)
+            self.editors[f.name] = editor
+            label = QLabel(f.name)
+            label.setToolTip(f.help)
+            self._form.addRow(label, editor)
+        self.empty_label.setVisible(not fields)
+        self.set_values(values, force=True)
+        self.show_error("")
+
+    def set_values(self, values: Mapping[str, Any], *, force: bool = False) -> None:
+        """Show ``values`` without emitting ``param_edited``; editors already showing an
+        equal value are left alone (unless ``force``) so a half-typed entry keeps its
+        cursor."""
+        for name, editor in self.editors.items():
+            if name not in values or (not force and self._shows(name, values[name])):
+                continue
+            with QSignalBlocker(editor):
+                _set_editor(editor, self._fields[name], values[name])
+
+    def _shows(self, name: str, value: Any) -> bool:
+        try:
+            return self.value(name) == value
+        except ValueError:
+            return False
+
+    def value(self, name: str) -> Any:
+        """The parsed value of editor ``name``; raises ValueError for unparsable text."""
+        return _read_editor(self.editors[name], self._fields[name])
+
+    def show_error(self, text: str) -> None:
+        self.error_label.setText(text)
+        self.error_label.setVisible(bool(text))
+
+    # ---------------------------------------------------------------- build
+    def _make_editor(self, f: Any) -> QWidget:
+        tip = f.help + (" — lowest value = 'auto'" if f.auto and f.kind == "int" else "")
+        if f.kind == "bool":
+            editor: QWidget = QCheckBox()
+            editor.toggled.connect(lambda _v, n=f.name: self._emit(n))
+        elif f.kind == "choice":
+            editor = QComboBox()
+            editor.addItems([str(c) for c in f.choices])
+            editor.currentIndexChanged.connect(lambda _i, n=f.name: self._emit(n))
+        elif f.kind == "int":
+            editor = QSpinBox()
+            lo = -INT_LIMIT if f.min is None else int(f.min)
+            if f.auto:
+                lo -= 1
+                editor.setSpecialValueText(AUTO)
+            editor.setRange(lo, INT_LIMIT if f.max is None else int(f.max))
+            editor.setAccelerated(True)
+            editor.valueChanged.connect(lambda _v, n=f.name: self._emit(n))
+        elif f.kind == "float":
+            editor = QDoubleSpinBox()
+            small = isinstance(f.default, float) and 0 < f.default < 1e-3
+            editor.setDecimals(8 if small else 4)
+            editor.setSingleStep(f.default if small else 0.05)
+            editor.setRange(-1e9 if f.min is None else f.min, 1e9 if f.max is None else f.max)
+            editor.valueChanged.connect(lambda _v, n=f.name: self._emit(n))
+        else:  # int-tuple
+            editor = QLineEdit()
+            n = f.length if f.length else "any number of"
+            example = "3, 3" if f.length in (2, None) else ", ".join(["3"] * f.length)
+            editor.setPlaceholderText(f"e.g. {example}" + (" or auto" if f.auto else ""))
+            tip += f" — one int, or {n} ints separated by commas"
+            editor.textEdited.connect(lambda _t, n=f.name: self._emit(n))
+        editor.setToolTip(tip)
+        editor.setObjectName(f"param_{f.name}")
+        return editor
+
+    def _emit(self, name: str) -> None:
+        try:
+            value = self.value(name)
+        except ValueError as exc:
+            self.show_error(str(exc))
+            return
+        self.show_error("")
+        self.param_edited.emit(name, value)
+
+
+def _set_editor(editor: QWidget, f: Any, value: Any) -> None:
+    if isinstance(editor, QCheckBox):
+        editor.setChecked(bool(value))
+    elif isinstance(editor, QComboBox):
+        editor.setCurrentIndex(max(0, editor.findText(str(value))))
+    elif isinstance(editor, QSpinBox):
+        editor.setValue(editor.minimum() if value == AUTO else int(value))
+    elif isinstance(editor, QDoubleSpinBox):
+        editor.setValue(float(value))
+    elif isinstance(editor, QLineEdit):
+        editor.setText(format_int_tuple(value))
+
+
+def _read_editor(editor: QWidget, f: Any) -> Any:
+    if isinstance(editor, QCheckBox):
+        return editor.isChecked()
+    if isinstance(editor, QComboBox):
+        text = editor.currentText()
+        return next((c for c in f.choices if str(c) == text), text)
+    if isinstance(editor, QSpinBox):
+        if f.auto and editor.value() == editor.minimum():
+            return AUTO
+        return editor.value()
+    if isinstance(editor, QDoubleSpinBox):
+        return editor.value()
+    return parse_int_tuple(editor.text(), f.name, auto=f.auto)
+
+
+def format_int_tuple(value: Any) -> str:
+    if isinstance(value, (tuple, list)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def parse_int_tuple(text: str, name: str = "value", *, auto: bool = False) -> Any:
+    """``"5"`` -> 5, ``"3, 3"`` / ``"3x3"`` -> (3, 3), ``"auto"`` -> "auto" when allowed."""
+    text = text.strip()
+    if auto and text.lower() in (AUTO, ""):
+        return AUTO
+    parts = [p for p in text.replace("×", ",").replace("x", ",").replace(" ", ",").split(",")
+             if p]
+    try:
+        numbers = [int(p) for p in parts]
+    except ValueError:
+        numbers = []
+    if not numbers:
+        hint = " or 'auto'" if auto else ""
+        raise ValueError(f"{name}: {text!r} is not an integer or a list like '3, 3'{hint}")
+    return numbers[0] if len(numbers) == 1 else tuple(numbers)
