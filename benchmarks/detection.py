@@ -1,6 +1,6 @@
 """Benchmark engine.detection against the textbook (d2l) code, timed in the same run.
 
-Run: ``python benchmarks/detection.py``. Prints, for each op, the median time of a few
+Run: ``python benchmarks/detection.py [--threads N]``. Prints, for each op, the median time of a few
 repetitions of the book's straightforward version and of ours, their ratio, and
 whether the goal from issue 3 is met (prior >= 3x, nms >= 5x, target >= 2x). The
 book's ``offset_boxes`` is used with its precedence bug fixed so both compute the
@@ -9,6 +9,7 @@ same thing; each pair of results is checked for agreement before timing counts.
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import time
@@ -127,27 +128,37 @@ def book_nms(boxes, scores, iou_threshold):
 
 
 # ---------------------------------------------------------------- harness
-def median_time(fn: Callable[[], object], reps: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
 
 def compare(name: str, book: Callable[[], object], ours: Callable[[], object],
             goal: float, reps: int) -> bool:
-    t_book, t_ours = median_time(book, reps), median_time(ours, reps)
-    ratio = t_book / t_ours
+    """Median of ``reps`` runs each; book and ours alternate so that load from other
+    processes on a shared machine hits both alike."""
+    book(), ours()  # warm-up
+    t_book, t_ours = [], []
+    for _ in range(reps):
+        t_book.append(timed(book))
+        t_ours.append(timed(ours))
+    ratio = statistics.median(t_book) / statistics.median(t_ours)
     met = ratio >= goal
-    print(f"{name:<44} book {t_book * 1e3:9.2f} ms  ours {t_ours * 1e3:8.2f} ms  "
-          f"ratio {ratio:6.1f}x  goal >= {goal:g}x: {'met' if met else 'NOT met'}")
+    print(f"{name:<48} book {statistics.median(t_book) * 1e3:8.2f} ms  "
+          f"ours {statistics.median(t_ours) * 1e3:7.2f} ms  ratio {ratio:5.1f}x  "
+          f"goal >= {goal:g}x: {'met' if met else 'NOT met'}")
     return met
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch intra-op threads (default: torch's choice); 1 gives "
+                             "steadier numbers on a busy shared machine")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, median of reps")
 

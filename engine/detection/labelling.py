@@ -41,7 +41,8 @@ def _assign(jaccard: Tensor, valid: Tensor, iou_threshold: float) -> tuple[Tenso
     forced = torch.zeros((batch, num_anchors), dtype=torch.bool, device=jaccard.device)
     if num_anchors == 0 or num_gt == 0:
         return anchors_map, forced
-    jac = jaccard.masked_fill(~valid[:, None, :], -1.0)  # a copy: phase 2 edits it
+    # A contiguous copy: phase 2 edits it through a flat view.
+    jac = jaccard.masked_fill(~valid[:, None, :], -1.0).contiguous()
     max_ious, indices = jac.max(dim=2)
     thr = float(torch.tensor(iou_threshold, dtype=jac.dtype))
     anchors_map = torch.where(max_ious >= thr, indices, anchors_map)
