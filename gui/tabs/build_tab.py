@@ -196,7 +196,7 @@ class BuildTab(PlaygroundTab):
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(_group("Properties", scroll))
         right.addWidget(_group("Diagram", self.diagram))
-        right.setSizes([380, 360])
+        right.setSizes([450, 290])
         right.setChildrenCollapsible(False)
         return right
 
@@ -485,14 +485,16 @@ class BuildTab(PlaygroundTab):
         if s.error:
             self._set_status(s.error, error=True)
         elif not self.spec.layers:
-            self._set_status("Empty network: add layers from the palette or load a preset.")
+            self._set_status("Empty network: add layers from the palette or load a preset.",
+                             muted=True)
         else:
             self._set_status(f"✔ {shape_text(s.input_shape)} → {shape_text(s.output_shape)}"
                              f" · {len(self.spec.layers)} entries, {len(s.rows)} rows")
 
-    def _set_status(self, text: str, *, error: bool = False) -> None:
+    def _set_status(self, text: str, *, error: bool = False, muted: bool = False) -> None:
         self.status.setText(("✖ " if error else "") + text)
-        self.status.setStyleSheet("color: #b00020;" if error else "color: #2e7d32;")
+        color = "#b00020" if error else "#666" if muted else "#2e7d32"
+        self.status.setStyleSheet(f"color: {color};")
 
     def _redraw_diagram(self) -> None:
         self.diagram.show_network(self.spec, self.summary, self.selected_index())

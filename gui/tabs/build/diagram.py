@@ -56,6 +56,8 @@ class NetworkDiagram(QGraphicsView):
             y += BOX_H + GAP
             self._terminal(y, "output", shape_text(summary.output_shape, batch=False))
         scene.setSceneRect(QRectF(-8, -8, BOX_W + SHAPE_W + 24, y + BOX_H + 16))
+        if selected is not None and 0 <= selected < len(self.boxes):
+            self.ensureVisible(self.boxes[selected], 10, 40)
 
     def _box(self, y: float, title: str, detail: str, fill: str, *,
              bold: bool = False) -> QGraphicsRectItem:

@@ -75,7 +75,8 @@ def settings_text(type_name: str, params: Mapping[str, Any]) -> str:
     first = next((p.name for p in schema if not p.auto and p.name not in _MINOR), None)
     for p in schema:
         value = params.get(p.name, p.default)
-        shown = p.name == first or p.name == "kernel_size" or value != p.default
+        shown = (p.name == first or p.name == "kernel_size" or value != p.default
+                 or type_name == "Inception")
         if value == AUTO or not shown:
             continue
         if p.kind == "bool":

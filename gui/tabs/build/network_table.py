@@ -19,9 +19,17 @@ from PySide6.QtGui import (
     QDropEvent,
     QPainter,
     QPaintEvent,
+    QPalette,
     QPen,
 )
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+)
 
 from engine.builder import NetworkSpec, Row, Summary
 from gui.tabs.build.format import (
@@ -37,9 +45,23 @@ ROW_INDEX_MIME = "application/x-dlp-layer-index"
 COLUMNS = ("#", "Layer", "Settings", "Output shape", "Params", "MACs")
 COL_INDEX, COL_LAYER, COL_SETTINGS, COL_SHAPE, COL_PARAMS, COL_MACS = range(6)
 ERROR_BG = QColor("#ffd3d3")
+SELECTED_ERROR = QColor("#c62828")
 MUTED = QColor("#8a8a8a")
 EMPTY_TEXT = ("Empty network\n\nDouble-click a layer in the palette, drag it here,\n"
               "or choose a preset above.")
+
+
+ERROR_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class _ErrorAwareDelegate(QStyledItemDelegate):
+    """A selected error row stays red: the selection colour turns dark red."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index) -> None:  # noqa: N802
+        super().initStyleOption(option, index)
+        if index.data(ERROR_ROLE):
+            option.palette.setColor(QPalette.ColorRole.Highlight, SELECTED_ERROR)
+            option.palette.setColor(QPalette.ColorRole.HighlightedText, QColor("white"))
 
 
 class NetworkTable(QTreeWidget):
@@ -63,6 +85,7 @@ class NetworkTable(QTreeWidget):
         self._drop_y: int | None = None
         self._expanded: set[int] = set()
         self._set_header()
+        self.setItemDelegate(_ErrorAwareDelegate(self))
         for i, tip in ((COL_SHAPE, "Output shape incl. the batch dim (N×C×H×W or N×features)"),
                        (COL_PARAMS, "Learnable parameters of the row (shared ones count once)"),
                        (COL_MACS, "Multiply-accumulates of Linear/Conv weights for the batch")):
@@ -128,6 +151,7 @@ class NetworkTable(QTreeWidget):
             item.setToolTip(col, tip)
             if row.error:
                 item.setBackground(col, QBrush(ERROR_BG))
+                item.setData(col, ERROR_ROLE, True)
             elif after_error or row.depth:
                 item.setForeground(col, QBrush(MUTED))
         if row.error:
