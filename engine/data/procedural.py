@@ -21,6 +21,13 @@ SHAPE_NAMES = ("ring", "disk", "square", "triangle", "plus", "equals", "bar", "c
                "ellipse", "chevron")
 IMAGE_SIZE = 28
 _CHUNK = 8192
+# Ranges of the random pose / style; tuned so the book's sigmoid LeNet (lr 0.9) leaves
+# its initial plateau within an epoch or two, as on Fashion-MNIST, yet stays < 100%.
+STYLE = {
+    "rotation": 0.5, "scale": (0.75, 1.0), "aspect": (0.8, 1.2), "shift": 0.12,
+    "half_width": (0.12, 0.24), "background": (0.0, 0.1), "ink": (0.55, 1.0),
+    "noise": (0.02, 0.12), "clutter_p": 0.35,
+}
 
 
 def _seg(px: torch.Tensor, py: torch.Tensor, a: tuple[float, float], b: tuple[float, float]
@@ -80,15 +87,16 @@ def _render_chunk(labels: torch.Tensor, g: torch.Generator) -> torch.Tensor:
 
     coords = (torch.arange(IMAGE_SIZE) + 0.5) / IMAGE_SIZE * 2 - 1
     gy, gx = coords.view(1, -1, 1), coords.view(1, 1, -1)  # y grows downwards, like images
-    theta, scale = u(-0.6, 0.6, 1, 1), u(0.55, 0.95, 1, 1)
-    aspect = u(0.8, 1.2, 1, 1)
-    tx, ty = u(-0.18, 0.18, 1, 1), u(-0.18, 0.18, 1, 1)
+    st = STYLE
+    theta, scale = u(-st["rotation"], st["rotation"], 1, 1), u(*st["scale"], 1, 1)
+    aspect = u(*st["aspect"], 1, 1)
+    tx, ty = u(-st["shift"], st["shift"], 1, 1), u(-st["shift"], st["shift"], 1, 1)
     qx, qy = gx - tx, -(gy - ty)
     cos, sin = torch.cos(theta), torch.sin(theta)
     px = (cos * qx + sin * qy) / (scale * aspect)
     py = (-sin * qx + cos * qy) * aspect / scale
     pixel = (2.0 / IMAGE_SIZE) / scale  # one pixel in local units, for anti-aliasing
-    half_width = u(0.06, 0.16, 1, 1) / scale
+    half_width = u(*st["half_width"], 1, 1) / scale
 
     ink = torch.empty(n, IMAGE_SIZE, IMAGE_SIZE)
     for label in range(len(SHAPE_NAMES)):
@@ -105,11 +113,11 @@ def _render_chunk(labels: torch.Tensor, g: torch.Generator) -> torch.Tensor:
     h = ((pax * bax + pay * bay) / (bax * bax + bay * bay)).clamp_(0.0, 1.0)
     d = torch.hypot(pax - bax * h, pay - bay * h)
     clutter = (1.0 - d / (2.0 / IMAGE_SIZE)).clamp_(0.0, 1.0)
-    clutter *= (torch.rand(n, 1, 1, generator=g) < 0.4) * u(0.3, 0.8, 1, 1)
+    clutter *= (torch.rand(n, 1, 1, generator=g) < st["clutter_p"]) * u(0.3, 0.8, 1, 1)
 
-    img = u(0.0, 0.2, 1, 1) + ink * u(0.55, 1.0, 1, 1)
+    img = u(*st["background"], 1, 1) + ink * u(*st["ink"], 1, 1)
     img = torch.maximum(img, clutter)
-    img += torch.randn(n, IMAGE_SIZE, IMAGE_SIZE, generator=g) * u(0.03, 0.2, 1, 1)
+    img += torch.randn(n, IMAGE_SIZE, IMAGE_SIZE, generator=g) * u(*st["noise"], 1, 1)
     return img.clamp_(0.0, 1.0)
 
 
