@@ -35,7 +35,10 @@ from engine.training.events import (
     TrainEvent,
 )
 from engine.training.setup import (
+    INITS,
     LOSSES,
+    OPTIMIZERS,
+    SCHEDULES,
     check_choice,
     init_weights,
     make_loss,
@@ -211,10 +214,10 @@ class _Run:
         self.net, self.train_iter, self.test_iter = net, train_iter, test_iter
         self.s, self.device, self.control = s, device, control
         self.loss_fn = make_loss(s.loss)
-        check_choice("optimizer", s.optimizer, ("sgd", "momentum", "adam", "adamw"))
-        check_choice("schedule", s.schedule, ("none", "step", "cosine"))
+        check_choice("optimizer", s.optimizer, OPTIMIZERS)
+        check_choice("schedule", s.schedule, SCHEDULES)
         if s.init is not None:
-            check_choice("init", s.init, ("default", "normal", "xavier", "kaiming"))
+            check_choice("init", s.init, INITS)
         self.classify = s.task == "classification"
         self.steps = len(train_iter)  # type: ignore[arg-type]
         self.history = History(settings=asdict(s))

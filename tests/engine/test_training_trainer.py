@@ -89,6 +89,13 @@ def test_progress_events_fractional_epochs_and_history() -> None:
     assert History.from_dict(history.to_dict()) == history
 
 
+def test_progress_seconds_adds_time_based_points() -> None:
+    bundle = load_dataset("xor", batch_size=10, n_train=100, n_test=10)
+    events = run(train(toy_mlp(), bundle, num_epochs=1, lr=0.1, progress_every=1000,
+                       progress_seconds=1e-9, device="cpu"))
+    assert [e.step for e in events if isinstance(e, BatchProgress)] == list(range(1, 11))
+
+
 def test_running_loss_matches_a_reference_loop() -> None:
     """The reported epoch loss/accuracy equal a hand-written loop's on the same data."""
     bundle = load_dataset("spiral", batch_size=25, n_train=100, n_test=50)
