@@ -251,6 +251,29 @@ def load_boxes_json(path: str | os.PathLike[str]) -> GroundTruth:
     return GroundTruth(boxes=boxes, labels=labels, classes=classes)
 
 
+def save_boxes_json(path: str | os.PathLike[str], boxes: np.ndarray,
+                    labels: list[str] | tuple[str, ...], *, image: str = "") -> None:
+    """Write a ``*.boxes.json`` ground-truth file atomically (xyxy pixels)."""
+    path = Path(path)
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    if len(b) != len(labels):
+        raise ValueError(f"{len(b)} boxes but {len(labels)} labels; give one label per box.")
+    data = {
+        "image": image,
+        "format": "xyxy pixels (x1, y1, x2, y2), origin top-left",
+        "classes": list(dict.fromkeys(labels)),
+        "boxes": [{"label": str(lbl), "box": [round(float(v), 2) for v in box]}
+                  for lbl, box in zip(labels, b, strict=True)],
+    }
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
 def sample_images_dir() -> Path:
     """Folder of the bundled sample images (``assets/`` at the project root)."""
     return Path(__file__).resolve().parent.parent / "assets"

@@ -71,6 +71,10 @@ class MainWindow(QMainWindow):
         self.open_action.setStatusTip("Open an image in the current tab")
         self.open_action.triggered.connect(self._ask_open_image)
         file_menu.addAction(self.open_action)
+        shot = QAction("Save &picture of this tab…", self, shortcut=QKeySequence("Ctrl+Shift+S"))
+        shot.setStatusTip("Save what the current tab shows as a PNG")
+        shot.triggered.connect(self._ask_save_tab_picture)
+        file_menu.addAction(shot)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -159,6 +163,29 @@ class MainWindow(QMainWindow):
 
             self.context.settings.setValue("files/last_image_dir", str(Path(path).parent))
             self.open_image(path)
+
+    def save_tab_picture(self, path: str) -> bool:
+        """Render the current tab to a PNG (written to a temp file, then renamed)."""
+        import os
+        from pathlib import Path
+
+        target = Path(path)
+        tmp = target.with_name(f".{target.name}.tmp.png")
+        ok = self.current_tab().grab().save(str(tmp), "PNG")
+        if ok:
+            os.replace(tmp, target)
+            self.context.info(f"Saved a picture of {self.current_tab().title} to {target}")
+        else:
+            tmp.unlink(missing_ok=True)
+            self.context.error(f"Could not write {target}")
+        return ok
+
+    def _ask_save_tab_picture(self) -> None:
+        name = f"{self._key_of(self.current_tab())}.png"
+        path, _ = QFileDialog.getSaveFileName(self, "Save picture of this tab", name,
+                                              "PNG images (*.png)")
+        if path:
+            self.save_tab_picture(path)
 
     def _on_context_message_posted(self, level: str, text: str) -> None:
         self.messages.add(level, text)

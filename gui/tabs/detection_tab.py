@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.detection import BOOK_RATIOS, BOOK_SIZES
-from engine.images import load_boxes_json, load_image, sample_image
+from engine.images import load_boxes_json, load_image, sample_image, save_boxes_json
 from gui.context import AppContext
 from gui.image_io import load_for_canvas
 from gui.tabs.base import PlaygroundTab
@@ -164,7 +164,7 @@ class DetectionTab(PlaygroundTab):
             panel.on_image_changed()
         self._activate_current()
 
-    def _ground_truth_for(self, path: Path, shown_width: int) -> tuple[np.ndarray, list[str], str]:
+    def _ground_truth_for(self, path: Path, _shown_width: int) -> tuple[np.ndarray, list[str], str]:
         """Boxes from ``<stem>.boxes.json`` beside the image, scaled to the shown size."""
         json_path = path.with_name(path.stem + ".boxes.json")
         if not json_path.exists():
@@ -174,9 +174,21 @@ class DetectionTab(PlaygroundTab):
         except ValueError as exc:
             self.context.warn(str(exc))
             return np.zeros((0, 4)), [], "ground-truth file unreadable"
-        original_w = load_image(path).original_size[0] if shown_width else 0
-        scale = shown_width / original_w if original_w else 1.0
+        scale = 1.0 / self._file_to_shown_scale(path)
         return gt.boxes * scale, list(gt.labels), f"{len(gt.labels)} ground-truth boxes"
+
+    def _file_to_shown_scale(self, path: Path) -> float:
+        """File pixels per shown pixel (> 1 when a huge image was downscaled on load)."""
+        shown = max(self.canvas.image_size())
+        original = max(load_image(path).original_size) if shown else 0
+        return original / shown if shown and original else 1.0
+
+    def save_ground_truth(self, path: str) -> None:
+        """Write the boxes (in the file's pixels) as a ``.boxes.json`` file."""
+        scale = self._file_to_shown_scale(Path(self.image_path)) if self.image_path else 1.0
+        save_boxes_json(path, self.gt_boxes * scale, self.gt_labels,
+                        image=Path(self.image_path).name)
+        self.context.info(f"Saved {len(self.gt_labels)} ground-truth boxes to {path}")
 
     def _on_canvas_load_failed(self, message: str) -> None:
         self.context.error(f"Detection lab: {message}")

@@ -70,6 +70,7 @@ class HomeTab(PlaygroundTab):
             button.setToolTip(f"Switch to the {title} tab")
             button.clicked.connect(lambda _=False, k=key: self.tab_requested.emit(k))
             grid.addWidget(button, row, 1)
+        grid.setColumnStretch(0, 1)
         coming = QLabel("<span style='color:#666'>In development: "
                         + ", ".join(COMING_NEXT) + ".</span>")
         coming.setWordWrap(True)

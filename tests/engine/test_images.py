@@ -189,3 +189,13 @@ def test_bad_boxes_file(tmp_path):
     (tmp_path / "c.json").write_text('{"boxes": [{"label": "a", "box": [5, 5, 1, 1]}]}')
     with pytest.raises(ValueError, match="x2 > x1"):
         load_boxes_json(tmp_path / "c.json")
+
+
+def test_save_boxes_json_round_trip(tmp_path):
+    boxes = np.array([[1.5, 2, 30, 40], [10, 10, 20, 25]])
+    images.save_boxes_json(tmp_path / "a.boxes.json", boxes, ["cat", "eye"], image="a.png")
+    gt = load_boxes_json(tmp_path / "a.boxes.json")
+    np.testing.assert_allclose(gt.boxes, boxes)
+    assert gt.labels == ("cat", "eye") and gt.classes == ("cat", "eye")
+    with pytest.raises(ValueError, match="one label per box"):
+        images.save_boxes_json(tmp_path / "b.json", boxes, ["cat"])

@@ -171,3 +171,14 @@ def test_boxes_json_beside_image_is_loaded_and_scaled(lab, tmp_path):
     assert lab.open_image(str(tmp_path / "pic.png"))
     assert lab.gt_labels == ["thing"]
     np.testing.assert_allclose(lab.gt_boxes[0], [10, 20, 110, 80])
+
+
+def test_save_ground_truth_round_trip(lab, tmp_path):
+    Image.fromarray(np.zeros((100, 200, 3), np.uint8)).save(tmp_path / "pic.png")
+    assert lab.open_image(str(tmp_path / "pic.png"))
+    lab.add_ground_truth(np.array([5.0, 6.0, 50.0, 60.0]), "dog")
+    lab.save_ground_truth(str(tmp_path / "pic.boxes.json"))
+    assert lab.open_image(str(tmp_path / "pic.png"))  # reload: boxes come back
+    assert lab.gt_labels == ["dog"]
+    np.testing.assert_allclose(lab.gt_boxes[0], [5, 6, 50, 60])
+    assert not list(tmp_path.glob(".*tmp*"))

@@ -108,3 +108,11 @@ def test_screenshot_option_writes_png(tmp_path):
     img = np.asarray(Image.open(out).convert("RGB"))
     assert img.shape[0] > 400 and img.shape[1] > 600
     assert img.std() > 20  # not blank
+
+
+def test_save_tab_picture(window, tmp_path):
+    window.show_tab("detection")
+    assert window.save_tab_picture(str(tmp_path / "lab.png"))
+    img = np.asarray(Image.open(tmp_path / "lab.png").convert("RGB"))
+    assert img.std() > 10
+    assert not list(tmp_path.glob(".*tmp*"))

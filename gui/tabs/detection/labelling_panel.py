@@ -80,6 +80,11 @@ class LabellingPanel(LabPanel):
         row.addWidget(self.class_combo, 1)
         row.addWidget(self.draw_button)
         row.addWidget(delete)
+        save = QPushButton("Save…")
+        save.setToolTip("Save the ground-truth boxes as NAME.boxes.json beside the image; "
+                        "it is loaded again with the image")
+        save.clicked.connect(self._ask_save)
+        row.addWidget(save)
         col.addLayout(row)
         self.add(box)
 
@@ -160,6 +165,21 @@ class LabellingPanel(LabPanel):
         label = self.class_combo.currentText().strip() or "object"
         self.draw_button.setChecked(False)
         self.lab.add_ground_truth(box, label)
+
+    def _ask_save(self) -> None:
+        from pathlib import Path
+
+        from PySide6.QtWidgets import QFileDialog
+
+        image = Path(self.lab.image_path or "image.png")
+        default = str(image.with_name(image.stem + ".boxes.json"))
+        path, _ = QFileDialog.getSaveFileName(self, "Save ground-truth boxes", default,
+                                              "Box files (*.boxes.json *.json)")
+        if path:
+            try:
+                self.lab.save_ground_truth(path)
+            except (OSError, ValueError) as exc:
+                self.lab.context.error(f"Could not save boxes: {exc}")
 
     def _delete_selected(self) -> None:
         row = self.gt_list.currentRow()
