@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from superqt.utils import qthrottled
 
 if TYPE_CHECKING:
     from gui.tabs.detection_tab import DetectionTab
@@ -79,6 +80,11 @@ class LabPanel(QWidget):
 
     def redraw(self) -> None:
         """Redraw this panel's overlays from the lab's state."""
+
+    @qthrottled(timeout=40)
+    def request_redraw(self) -> None:
+        """Redraw at most ~25 times a second while a slider or spin box is moving."""
+        self.redraw()
 
     def on_pixel_clicked(self, x: float, y: float) -> None:
         """A click on the image while this panel is active (image pixels)."""

@@ -33,7 +33,7 @@ class LabellingPanel(LabPanel):
     intro = ("Training needs a target for every anchor. Each ground truth first takes "
              "its best anchor (<b>forced</b>, dashed); every other anchor takes the "
              "ground truth it overlaps most if IoU ≥ threshold, else it is "
-             "<b>background</b> (class 0). Offsets: ((x<sub>b</sub>−x<sub>a</sub>)/w"
+             "<b>background</b> (class 0, faint grey). Offsets: ((x<sub>b</sub>−x<sub>a</sub>)/w"
              "<sub>a</sub>·10, (y<sub>b</sub>−y<sub>a</sub>)/h<sub>a</sub>·10, "
              "log(w<sub>b</sub>/w<sub>a</sub>)·5, log(h<sub>b</sub>/h<sub>a</sub>)·5). "
              "<b>Click</b> a cell to see its anchors' targets.")
@@ -96,12 +96,12 @@ class LabellingPanel(LabPanel):
         self.fmap_h = QSpinBox(minimum=1, maximum=64, value=6)
         for spin, name in ((self.fmap_w, "columns"), (self.fmap_h, "rows")):
             spin.setToolTip(f"Anchor centres: {name} of the grid")
-            spin.valueChanged.connect(lambda _v: self.redraw())
+            spin.valueChanged.connect(lambda _v: self.request_redraw())
             grid.addWidget(spin)
         form.addRow("grid (w × h)", grid)
         self.threshold = LabeledSlider("IoU threshold", minimum=0.0, maximum=1.0, value=0.5,
                                        tooltip="Phase 2: anchors with IoU ≥ this are assigned")
-        self.threshold.value_changed.connect(lambda _v: self.redraw())
+        self.threshold.value_changed.connect(lambda _v: self.request_redraw())
         form.addRow(self.threshold)
         self.show_background = QCheckBox("show background anchors")
         self.show_background.setChecked(True)
@@ -236,8 +236,8 @@ class LabellingPanel(LabPanel):
         gt_class = [classes.index(lbl) for lbl in self.lab.gt_labels]
         bg = a.gt_index < 0
         if self.show_background.isChecked():
-            self.set_boxes("background", self.anchors_px[bg], colors=(200, 200, 200, 110),
-                           width=1, style="dot", z=3)
+            self.set_boxes("background", self.anchors_px[bg], colors=(200, 200, 200, 90),
+                           width=1, style="solid", z=3)  # dotted pens paint ~3x slower
         else:
             self.canvas.clear_boxes(self.layer_prefix() + "background")
         for name, mask, style, width in (("assigned", ~bg & ~a.forced, "solid", 1.5),

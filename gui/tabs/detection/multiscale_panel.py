@@ -49,9 +49,9 @@ class MultiscalePanel(LabPanel):
         self.add(self.readout)
         self.finish_layout()
         for spin in (self.fmap_w, self.fmap_h):
-            spin.valueChanged.connect(lambda _v: self.redraw())
-        self.size.value_changed.connect(lambda _v: self.redraw())
-        self.ratios.values_changed.connect(lambda _v: self.redraw())
+            spin.valueChanged.connect(lambda _v: self.request_redraw())
+        self.size.value_changed.connect(lambda _v: self.request_redraw())
+        self.ratios.values_changed.connect(lambda _v: self.request_redraw())
 
     def apply(self, fmap_w: int, fmap_h: int, size: float) -> None:
         self.fmap_w.setValue(fmap_w)
