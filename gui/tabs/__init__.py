@@ -25,6 +25,7 @@ TABS: tuple[TabSpec, ...] = (
     TabSpec("home", "Home", "gui.tabs.home_tab", "HomeTab"),
     TabSpec("detection", "Detection lab", "gui.tabs.detection_tab", "DetectionTab"),
     TabSpec("build", "Build", "gui.tabs.build_tab", "BuildTab"),
+    TabSpec("train", "Train", "gui.tabs.train_tab", "TrainTab"),
 )
 
 

@@ -1,0 +1,1 @@
+"""Parts of the Train tab: the worker-side jobs, forms, runs list and curves."""

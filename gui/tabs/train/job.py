@@ -1,0 +1,182 @@
+"""What runs on the worker thread for the Train tab: load data, build, train, checkpoints.
+
+Each job is ``job(control) -> Iterator[event]`` for ``JobRunner``. Besides the engine's
+``BatchProgress`` / ``EpochEnd`` / ``Finished`` / ``Stopped`` a training job first yields
+``Prepared`` (which data is in use, the built network). The network object travels to
+the UI thread inside ``Prepared.model`` so a stopped or finished run can be saved; the UI
+only touches it after the runner's ``finished`` signal, when the worker is done with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from engine.jobs import JobControl
+
+
+@dataclass(frozen=True)
+class DataOptions:
+    """What ``load_dataset`` gets; ``root`` is the data folder or the image folder."""
+
+    name: str
+    root: str | None = None
+    download: bool = False
+    resize: int | None = None
+    n_train: int | None = None
+    n_test: int | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HyperParams:
+    lr: float = 0.1
+    batch_size: int = 256
+    num_epochs: int = 10
+    optimizer: str = "sgd"
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    loss: str = "cross-entropy"
+    schedule: str = "none"
+    init: str | None = None  # None: keep the network's own init (spec.init)
+    seed: int = 0
+    grad_clip: float | None = None
+
+
+class Model:
+    """The trained network and its optimiser, filled in by the worker.
+
+    Mutable on purpose: the optimiser only exists once training started. The UI reads
+    it after the run ended (``JobRunner.finished``); never while the worker trains.
+    """
+
+    def __init__(self, net: Any, spec: Any) -> None:
+        self.net = net
+        self.spec = spec  # the NetworkSpec actually built (input shape of the data)
+        self.optimizer: Any = None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Data loaded and network built; training starts next."""
+
+    source: str
+    n_train: int
+    n_test: int
+    input_shape: tuple[int, ...]
+    task: str
+    num_classes: int | None
+    params: int
+    model: Model
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A checkpoint read back: network rebuilt from its spec with the saved weights."""
+
+    path: str
+    model: Model
+    history: Any  # engine.training.History | None
+    extra: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Saved:
+    path: str
+
+
+def fit_spec(spec: Any, input_shape: tuple[int, ...]) -> Any:
+    """``spec`` with its input shape set to one batch-1 example of the data."""
+    return replace(spec, input_shape=(1, *input_shape))
+
+
+def _build(spec: Any, bundle: Any) -> tuple[Any, Any]:
+    from engine.builder import build
+
+    fitted = fit_spec(spec, bundle.input_shape)
+    shape = "×".join(str(n) for n in bundle.input_shape)
+    try:
+        return build(fitted), fitted
+    except ValueError as exc:
+        raise ValueError(f"the network {spec.name!r} does not fit {bundle.name} examples "
+                         f"of shape {shape}: {exc}") from exc
+
+
+def train_job(spec: Any, data: DataOptions, hp: HyperParams, *, device: str,
+              progress_seconds: float = 0.15):
+    """A job for ``JobRunner.start``: load ``data``, build ``spec``, train with ``hp``."""
+
+    def job(control: JobControl) -> Iterator[object]:
+        import torch
+
+        from engine.data import load_dataset
+        from engine.training import train
+
+        bundle = load_dataset(data.name, batch_size=hp.batch_size, root=data.root,
+                              download=data.download, resize=data.resize, seed=hp.seed,
+                              n_train=data.n_train, n_test=data.n_test, **data.options)
+        if control.stop_requested:
+            return
+        torch.manual_seed(hp.seed)  # a reproducible initial network for this seed
+        net, fitted = _build(spec, bundle)
+        model = Model(net, fitted)
+        yield Prepared(bundle.source, bundle.n_train, bundle.n_test, bundle.input_shape,
+                       bundle.task, bundle.num_classes,
+                       sum(p.numel() for p in net.parameters()), model)
+        loss = hp.loss
+        if bundle.task == "regression" and loss == "cross-entropy":
+            loss = "mse"
+        events = train(net, bundle, num_epochs=hp.num_epochs, lr=hp.lr, optimizer=hp.optimizer,
+                       momentum=hp.momentum, weight_decay=hp.weight_decay, loss=loss,
+                       schedule=hp.schedule, init=hp.init, device=device, seed=hp.seed,
+                       grad_clip=hp.grad_clip, progress_seconds=progress_seconds,
+                       control=control)
+        try:
+            for event in events:
+                if model.optimizer is None:
+                    model.optimizer = _optimizer_of(events)
+                yield event
+        finally:
+            events.close()
+            net.to("cpu")
+
+    return job
+
+
+def _optimizer_of(events: Any) -> Any:
+    """The optimiser ``train()`` made: it keeps it on its run object, reachable through
+    the running generator's frame. Only needed for checkpoints; None if not found."""
+    frame = getattr(events, "gi_frame", None)
+    run = frame.f_locals.get("self") if frame is not None else None
+    return getattr(run, "optimizer", None)
+
+
+def save_job(path: str, model: Model, history: Any, extra: dict[str, Any]):
+    def job(control: JobControl) -> Iterator[object]:
+        from engine.training import save_checkpoint
+
+        written = save_checkpoint(path, net=model.net, optimizer=model.optimizer,
+                                  spec=model.spec.to_dict(), history=history, extra=extra)
+        yield Saved(str(written))
+
+    return job
+
+
+def load_job(path: str):
+    def job(control: JobControl) -> Iterator[object]:
+        from engine.builder import NetworkSpec, build
+        from engine.training import load_checkpoint
+
+        ckpt = load_checkpoint(path)
+        if ckpt.spec is None:
+            raise ValueError(f"{Path(path).name} holds weights but no network spec, so the "
+                             f"network cannot be rebuilt; save checkpoints from this tab")
+        spec = NetworkSpec.from_dict(ckpt.spec)
+        net = build(spec)
+        ckpt.restore(net)
+        net.eval()
+        yield Loaded(str(path), Model(net, spec), ckpt.history, dict(ckpt.extra))
+
+    return job

@@ -1,0 +1,239 @@
+"""Train tab: runs with live curves, stop/pause, regression, divergence, overlays,
+checkpoints, Build → Train hand-over, missing files, closing mid-run. Tiny data, seconds."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from engine.builder import NetworkSpec, layer, preset
+from engine.training import BatchProgress
+from gui.tabs.train.curves import EMPTY_TEXT
+from gui.tabs.train_tab import TrainTab
+
+
+@pytest.fixture
+def tab(qtbot, context):
+    t = TrainTab(context)
+    qtbot.addWidget(t)
+    t.resize(1280, 800)
+    t.show()
+    qtbot.waitExposed(t)
+    yield t
+    t.shutdown()
+
+
+def configure(tab: TrainTab, net: str = "lenet", *, dataset: str | None = None,
+              n_train: int = 256, n_test: int = 128, **hp: object) -> None:
+    tab.source.set_preset(net)  # applies the preset's train_defaults
+    if dataset is not None:
+        tab.data.set_dataset(dataset)
+    tab.data.set_subset(n_train, n_test)
+    tab.hparams.set_values(**{"num_epochs": 1, "batch_size": 64, **hp})
+
+
+def run_to_end(qtbot, tab: TrainTab, timeout: int = 30000) -> None:
+    with qtbot.waitSignal(tab.runner.finished, timeout=timeout):
+        assert tab.start_training()
+
+
+def wait_progress(qtbot, tab: TrainTab, count: int = 1) -> list[BatchProgress]:
+    seen: list[BatchProgress] = []
+
+    def on_event(e: object) -> None:
+        if isinstance(e, BatchProgress):
+            seen.append(e)
+
+    tab.runner.event.connect(on_event)
+    qtbot.waitUntil(lambda: len(seen) >= count, timeout=20000)
+    tab.runner.event.disconnect(on_event)
+    return seen
+
+
+def test_empty_state_then_train_fills_the_curves(tab, qtbot):
+    assert tab.curves.empty_text.isVisible() and EMPTY_TEXT in tab.curves.empty_text.toPlainText()
+    assert tab.train_button.isEnabled() and not tab.stop_button.isEnabled()
+    configure(tab, "lenet", n_train=512, num_epochs=2)
+    assert tab.hparams.values().lr == pytest.approx(0.9)  # the book's LeNet lr
+    run_to_end(qtbot, tab)
+    run = tab.runs[1]
+    assert run.status == "finished"
+    assert not tab.curves.empty_text.isVisible()
+    assert set(tab.curves.series_names()) == {"train loss", "train acc", "test acc"}
+    xs, ys = tab.curves.series_data("train loss")
+    assert len(xs) >= 4 and xs[-1] == pytest.approx(2.0)
+    assert len(tab.curves.series_data("test acc")[0]) == 2
+    assert tab.curves.redraws > 0
+    assert run.final["test_acc"] is not None and run.final["examples_per_sec"] > 0
+    assert "procedural" in tab.data.in_use.text() and "512 train" in tab.data.in_use.text()
+    assert tab.runs_panel.tree.topLevelItem(0).text(9) == "finished"
+    assert tab.train_button.isEnabled() and not tab.pause_button.isEnabled()
+    assert tab.save_button.isEnabled()
+
+
+def test_stop_mid_run_keeps_the_run_marked_stopped(tab, qtbot):
+    configure(tab, "lenet", n_train=4096, batch_size=32, num_epochs=5)
+    with qtbot.waitSignal(tab.runner.finished, timeout=30000) as blocker:
+        tab.start_training()
+        wait_progress(qtbot, tab)
+        assert tab.stop_button.isEnabled() and not tab.train_button.isEnabled()
+        tab.stop()
+    assert blocker.args == [True]
+    run = tab.runs[1]
+    assert run.status == "stopped" and "stopped by user" in run.reason
+    assert run.settings.get("epochs_done", 0) < 5
+    assert tab.banner.isVisible() and "stopped by user" in tab.banner.text()
+    assert tab.train_button.isEnabled() and not tab.stop_button.isEnabled()
+
+
+def test_pause_then_resume(tab, qtbot):
+    configure(tab, "softmax-regression", n_train=2048, batch_size=16, num_epochs=2)
+    with qtbot.waitSignal(tab.runner.finished, timeout=30000) as blocker:
+        tab.start_training()
+        wait_progress(qtbot, tab)
+        tab.pause()
+        assert tab.resume_button.isEnabled() and not tab.pause_button.isEnabled()
+        assert tab.runs[1].status == "paused" and "(paused)" in tab.progress.format()
+        qtbot.wait(300)  # at most the event already in flight arrives
+        n = len(tab.runs[1].curves["train_loss"][0])
+        qtbot.wait(400)
+        assert len(tab.runs[1].curves["train_loss"][0]) == n
+        tab.resume()
+        assert tab.pause_button.isEnabled() and not tab.resume_button.isEnabled()
+    assert blocker.args == [False]
+    assert tab.runs[1].status == "finished"
+    assert tab.runs[1].curves["train_loss"][0][-1] == pytest.approx(2.0)
+
+
+def test_linear_regression_recovers_w_and_b(tab, qtbot):
+    configure(tab, "linear-regression", n_train=1000, n_test=200)
+    hp = tab.hparams.values()
+    assert (hp.lr, hp.batch_size, hp.loss) == (0.03, 64, "mse")
+    assert tab.data.name == "synthetic-linear"
+    tab.hparams.set_values(batch_size=10, num_epochs=3)
+    run_to_end(qtbot, tab)
+    run = tab.runs[1]
+    assert set(tab.curves.series_names()) == {"train loss", "test loss"}  # losses only
+    linear = run.model.net[0]
+    w, b = linear.weight.detach().reshape(-1), float(linear.bias.detach())
+    assert torch.allclose(w, torch.tensor([2.0, -3.4]), atol=0.01)
+    assert b == pytest.approx(4.2, abs=0.01)
+    assert tab.learned_label.isVisible()
+    text = tab.learned_label.text()
+    assert f"learned w = [{w[0]:.4f}, {w[1]:.4f}], b = {b:.4f}" in text
+    assert "true w = [2, -3.4], b = 4.2" in text
+
+
+def test_huge_learning_rate_diverges_with_the_reason(tab, qtbot, context):
+    configure(tab, "linear-regression", n_train=1000, lr=1e3, batch_size=10)
+    run_to_end(qtbot, tab)
+    run = tab.runs[1]
+    assert run.status == "diverged"
+    assert "loss diverged at epoch 1 step" in run.reason and "lower learning rate" in run.reason
+    assert tab.banner.isVisible() and "loss diverged" in tab.banner.text()
+    assert tab.runs_panel.tree.topLevelItem(0).text(9) == "diverged"
+
+
+def test_two_runs_overlay_with_distinct_names(tab, qtbot):
+    configure(tab, "softmax-regression", lr=0.1)
+    run_to_end(qtbot, tab)
+    tab.hparams.set_values(lr=0.5)
+    run_to_end(qtbot, tab)
+    assert tab.runs_panel.selected() == [2]
+    assert set(tab.curves.series_names()) == {"train loss", "train acc", "test acc"}
+    tab.runs_panel.select([1, 2])
+    names = tab.curves.series_names()
+    assert "run 1 lr=0.1 · train loss" in names and "run 2 lr=0.5 · train loss" in names
+    assert "run 2 lr=0.5 · test acc" in names
+    for name in names:
+        assert len(tab.curves.series_data(name)[0]) > 0
+    tab.remove_runs([1])
+    assert list(tab.runs) == [2] and tab.runs_panel.count() == 1
+
+
+def test_checkpoint_round_trip_gives_identical_predictions(tab, qtbot, tmp_path):
+    configure(tab, "mlp", n_train=256)
+    run_to_end(qtbot, tab)
+    path = str(tmp_path / "mlp.pt")
+    with qtbot.waitSignal(tab.ckpt_runner.finished, timeout=10000):
+        assert tab.save_checkpoint(path)
+    assert "saved" in tab.banner.text()
+    with qtbot.waitSignal(tab.ckpt_runner.finished, timeout=10000):
+        tab.load_checkpoint(path)
+    original, loaded = tab.runs[1], tab.runs[2]
+    assert loaded.status == "loaded" and loaded.network == "mlp"
+    assert loaded.final["test_acc"] == pytest.approx(original.final["test_acc"])
+    assert len(loaded.curves["train_loss"][0]) == len(original.curves["train_loss"][0])
+    X = torch.randn(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    original.model.net.eval()
+    with torch.no_grad():
+        assert torch.equal(original.model.net(X), loaded.model.net(X))
+
+
+def test_foreign_checkpoint_is_refused_with_a_message(tab, qtbot, tmp_path):
+    path = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(3)}, path)
+    with qtbot.waitSignal(tab.ckpt_runner.finished, timeout=10000):
+        tab.load_checkpoint(str(path))
+    assert tab.banner.isVisible()
+    assert "not a Deep Learning Playground checkpoint" in tab.banner.text()
+    assert tab.runs == {}
+
+
+def test_network_sent_from_build_becomes_the_source(tab, context):
+    assert "nothing sent yet" in tab.source.build_label.text()
+    context.send_network(preset("mlp"))
+    assert tab.source.kind() == "build"
+    assert "mlp" in tab.source.build_label.text()
+    assert "203,530 parameters" in tab.source.build_label.text()
+    assert tab.source.spec().name == "mlp"
+    assert tab.hparams.values().lr == pytest.approx(0.1)
+    assert "fits" in tab.source.summary.text()
+
+
+def test_missing_fashion_mnist_shows_the_message_and_suggests_offline(tab, qtbot, tmp_path,
+                                                                      context):
+    messages = []
+    context.message_posted.connect(lambda level, text: messages.append((level, text)))
+    configure(tab, "lenet", dataset="fashion-mnist")
+    tab.data.set_data_root(str(tmp_path))
+    run_to_end(qtbot, tab)
+    assert tab.runs == {}
+    assert "Fashion-MNIST files not found" in tab.banner.text()
+    assert any(level == "error" and "not found" in text for level, text in messages)
+    assert tab.fallback_button.isVisible()
+    assert "procedural" in tab.data.in_use.text()
+    tab.fallback_button.click()
+    assert tab.data.name == "procedural-shapes"
+    assert tab.train_button.isEnabled()
+
+
+def test_shape_mismatch_is_reported_before_and_during_training(tab, qtbot, tmp_path):
+    configure(tab, "mlp", dataset="spiral")  # auto sizes: Linear(2, 256) ... 10 outputs
+    assert "2 outputs stay unused" not in tab.source.summary.text()
+    assert "8 outputs stay unused" in tab.source.summary.text()
+    spec = NetworkSpec("mlp-784", (1, 784), (layer("Linear", in_features=784, out_features=2),))
+    path = tmp_path / "mlp-784.json"
+    path.write_text(spec.to_json())
+    assert tab.source.load_file(str(path))
+    assert tab.source.kind() == "file" and "mlp-784.json" in tab.source.file_label.text()
+    tab.data.set_dataset("spiral")
+    assert "does not fit" in tab.source.summary.text()
+    run_to_end(qtbot, tab)
+    assert tab.banner.isVisible() and "does not fit" in tab.banner.text()
+    assert tab.runs == {}
+
+
+def test_closing_the_window_mid_run_stops_the_worker(qtbot, context):
+    from gui.main_window import MainWindow
+
+    window = MainWindow(context)
+    qtbot.addWidget(window)
+    window.show_tab("train")
+    tab = window.tab("train")
+    configure(tab, "lenet", n_train=8192, batch_size=32, num_epochs=10)
+    tab.start_training()
+    wait_progress(qtbot, tab)
+    tab.pause()  # even a paused run must end
+    window.close()
+    assert tab.runner.wait(0)
