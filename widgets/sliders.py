@@ -11,6 +11,20 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 from superqt import QLabeledDoubleRangeSlider, QLabeledDoubleSlider
 
 
+def _titled_row(owner: QWidget, title: str, slider: QWidget, tooltip: str) -> QLabel:
+    """Lay out ``title  [slider]`` in ``owner`` (no margins, slider stretches), set
+    ``owner``'s tooltip if given, and return the title label."""
+    label = QLabel(title)
+    label.setMinimumWidth(90)
+    layout = QHBoxLayout(owner)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(label)
+    layout.addWidget(slider, 1)
+    if tooltip:
+        owner.setToolTip(tooltip)
+    return label
+
+
 class LabeledSlider(QWidget):
     """``title  [====o====] 0.50`` — a float slider with its name and unit."""
 
@@ -20,8 +34,6 @@ class LabeledSlider(QWidget):
                  value: float = 0.5, decimals: int = 2, step: float | None = None,
                  tooltip: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.title = QLabel(title)
-        self.title.setMinimumWidth(90)
         self.slider = QLabeledDoubleSlider(Qt.Orientation.Horizontal)
         self.slider.setDecimals(decimals)
         self.slider.setRange(minimum, maximum)
@@ -29,12 +41,7 @@ class LabeledSlider(QWidget):
             self.slider.setSingleStep(step)
         self.slider.setValue(value)
         self.slider.valueChanged.connect(lambda v: self.value_changed.emit(float(v)))
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.title)
-        layout.addWidget(self.slider, 1)
-        if tooltip:
-            self.setToolTip(tooltip)
+        self.title = _titled_row(self, title, self.slider, tooltip)
 
     def value(self) -> float:
         return float(self.slider.value())
@@ -52,19 +59,12 @@ class LabeledRangeSlider(QWidget):
                  value: tuple[float, float] = (0.25, 0.75), decimals: int = 2,
                  tooltip: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.title = QLabel(title)
-        self.title.setMinimumWidth(90)
         self.slider = QLabeledDoubleRangeSlider(Qt.Orientation.Horizontal)
         self.slider.setDecimals(decimals)
         self.slider.setRange(minimum, maximum)
         self.slider.setValue(value)
         self.slider.valueChanged.connect(self._emit)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.title)
-        layout.addWidget(self.slider, 1)
-        if tooltip:
-            self.setToolTip(tooltip)
+        self.title = _titled_row(self, title, self.slider, tooltip)
 
     def _emit(self, value: tuple[float, float]) -> None:
         low, high = value

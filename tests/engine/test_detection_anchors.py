@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from d2l_reference import book_multibox_prior
 
 from engine.detection import (
     anchor_count,
@@ -14,30 +15,6 @@ from engine.detection import (
 )
 
 SIZES, RATIOS = [0.75, 0.5, 0.25], [1, 2, 0.5]
-
-
-def book_multibox_prior(data: torch.Tensor, sizes: list[float],
-                        ratios: list[float]) -> torch.Tensor:
-    """The book's multibox_prior, verbatim apart from layout."""
-    in_height, in_width = data.shape[-2:]
-    device, num_sizes, num_ratios = data.device, len(sizes), len(ratios)
-    boxes_per_pixel = num_sizes + num_ratios - 1
-    size_tensor = torch.tensor(sizes, device=device)
-    ratio_tensor = torch.tensor(ratios, device=device)
-    offset_h, offset_w = 0.5, 0.5
-    steps_h, steps_w = 1.0 / in_height, 1.0 / in_width
-    center_h = (torch.arange(in_height, device=device) + offset_h) * steps_h
-    center_w = (torch.arange(in_width, device=device) + offset_w) * steps_w
-    shift_y, shift_x = torch.meshgrid(center_h, center_w, indexing="ij")
-    shift_y, shift_x = shift_y.reshape(-1), shift_x.reshape(-1)
-    w = torch.cat((size_tensor * torch.sqrt(ratio_tensor[0]),
-                   sizes[0] * torch.sqrt(ratio_tensor[1:]))) * in_height / in_width
-    h = torch.cat((size_tensor / torch.sqrt(ratio_tensor[0]),
-                   sizes[0] / torch.sqrt(ratio_tensor[1:])))
-    anchor_manipulations = torch.stack((-w, -h, w, h)).T.repeat(in_height * in_width, 1) / 2
-    out_grid = torch.stack([shift_x, shift_y, shift_x, shift_y],
-                           dim=1).repeat_interleave(boxes_per_pixel, dim=0)
-    return (out_grid + anchor_manipulations).unsqueeze(0)
 
 
 def test_book_oracle_561x728() -> None:

@@ -5,8 +5,6 @@ The Qt-free import of engine.detection is covered by tests/test_architecture.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import torch
 
@@ -24,14 +22,7 @@ from engine.detection import (
     nms_example,
 )
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    """Tiny tensors: on a shared 2-core box the intra-op pool only adds latency."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_book_constants_and_examples() -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 
 import pytest
 import torch
+from d2l_reference import book_assign_anchor_to_bbox, book_box_iou, book_multibox_target
 
 from engine.detection import (
     anchor_assignment,
@@ -16,61 +16,7 @@ from engine.detection import (
     offset_boxes,
 )
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    """Tiny tensors: on a shared 2-core box the intra-op pool only adds latency."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def book_box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor) -> torch.Tensor:
-    area = lambda b: (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])  # noqa: E731 (book's code)
-    lt = torch.max(boxes1[:, None, :2], boxes2[:, :2])
-    rb = torch.min(boxes1[:, None, 2:], boxes2[:, 2:])
-    inters = (rb - lt).clamp(min=0)
-    inter = inters[:, :, 0] * inters[:, :, 1]
-    return inter / (area(boxes1)[:, None] + area(boxes2) - inter)
-
-
-def book_assign(ground_truth: torch.Tensor, anchors: torch.Tensor,
-                iou_threshold: float) -> torch.Tensor:
-    """The book's assign_anchor_to_bbox (threshold honoured, integer division)."""
-    num_anchors, num_gt = anchors.shape[0], ground_truth.shape[0]
-    jaccard = book_box_iou(anchors, ground_truth)
-    anchors_bbox_map = torch.full((num_anchors,), -1, dtype=torch.long)
-    max_ious, indices = torch.max(jaccard, dim=1)
-    anc_i = torch.nonzero(max_ious >= iou_threshold).reshape(-1)
-    anchors_bbox_map[anc_i] = indices[max_ious >= iou_threshold]
-    for _ in range(num_gt):
-        max_idx = torch.argmax(jaccard)
-        box_idx, anc_idx = max_idx % num_gt, max_idx // num_gt
-        anchors_bbox_map[anc_idx] = box_idx
-        jaccard[:, box_idx] = -1
-        jaccard[anc_idx, :] = -1
-    return anchors_bbox_map
-
-
-def book_multibox_target(anchors: torch.Tensor, labels: torch.Tensor,
-                         iou_threshold: float = 0.5):
-    """The book's per-image loop with the correct offset math."""
-    batch_offset, batch_mask, batch_class_labels = [], [], []
-    for label in labels:
-        anchors_bbox_map = book_assign(label[:, 1:], anchors, iou_threshold)
-        bbox_mask = (anchors_bbox_map >= 0).float().unsqueeze(-1).repeat(1, 4)
-        class_labels = torch.zeros(anchors.shape[0], dtype=torch.long)
-        assigned_bb = torch.zeros((anchors.shape[0], 4))
-        indices_true = torch.nonzero(anchors_bbox_map >= 0)
-        bb_idx = anchors_bbox_map[indices_true]
-        class_labels[indices_true] = label[bb_idx, 0].long() + 1
-        assigned_bb[indices_true] = label[bb_idx, 1:]
-        offset = offset_boxes(anchors, assigned_bb) * bbox_mask
-        batch_offset.append(offset.reshape(-1))
-        batch_mask.append(bbox_mask.reshape(-1))
-        batch_class_labels.append(class_labels)
-    return torch.stack(batch_offset), torch.stack(batch_mask), torch.stack(batch_class_labels)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def random_boxes(gen: torch.Generator, shape: tuple[int, ...], *, grid: bool) -> torch.Tensor:
@@ -134,13 +80,13 @@ def test_multibox_target_matches_book_loop_on_random_cases() -> None:
         labels = torch.cat((classes, boxes), dim=-1)
         thr = rng.choice([0.3, 0.5, 0.7, rng.random()])
         ours = multibox_target(anchors.unsqueeze(0), labels, iou_threshold=thr)
-        book = book_multibox_target(anchors, labels, thr)
+        book = book_multibox_target(anchors.unsqueeze(0), labels, thr)
         assert torch.equal(ours[2], book[2]), case
         assert torch.equal(ours[1], book[1]), case
         assert torch.allclose(ours[0], book[0], atol=1e-5), case
         for i in range(batch):
             mapped = assign_anchor_to_bbox(boxes[i], anchors, "cpu", thr)
-            assert torch.equal(mapped, book_assign(boxes[i], anchors, thr))
+            assert torch.equal(mapped, book_assign_anchor_to_bbox(boxes[i], anchors, "cpu", thr))
 
 
 def test_forced_marks_the_greedy_best_anchor_per_ground_truth() -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 
 import pytest
 import torch
 import torchvision
+from d2l_reference import book_box_iou, book_multibox_detection, book_nms
 
 from engine.detection import (
     NmsDropped,
@@ -19,41 +19,9 @@ from engine.detection import (
     nms,
     nms_example,
     nms_steps,
-    offset_inverse,
 )
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread() -> Iterator[None]:
-    """Tiny tensors: on a shared 2-core box the intra-op pool only adds latency."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def book_box_iou(boxes1: torch.Tensor, boxes2: torch.Tensor) -> torch.Tensor:
-    area = lambda b: (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])  # noqa: E731 (book's code)
-    lt = torch.max(boxes1[:, None, :2], boxes2[:, :2])
-    rb = torch.min(boxes1[:, None, 2:], boxes2[:, 2:])
-    inters = (rb - lt).clamp(min=0)
-    inter = inters[:, :, 0] * inters[:, :, 1]
-    return inter / (area(boxes1)[:, None] + area(boxes2) - inter)
-
-
-def book_nms(boxes: torch.Tensor, scores: torch.Tensor, iou_threshold: float) -> list[int]:
-    """The book's nms loop; only change: a stable sort, our documented tie order."""
-    order = torch.argsort(scores, dim=-1, descending=True, stable=True)
-    keep = []
-    while order.numel() > 0:
-        i = order[0]
-        keep.append(int(i))
-        if order.numel() == 1:
-            break
-        iou = book_box_iou(boxes[i, :].reshape(-1, 4), boxes[order[1:], :].reshape(-1, 4))
-        inds = torch.nonzero(iou.reshape(-1) <= iou_threshold).reshape(-1)
-        order = order[inds + 1]
-    return keep
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def random_case(gen: torch.Generator, rng: random.Random) -> tuple[torch.Tensor, torch.Tensor]:
@@ -76,7 +44,7 @@ def test_nms_matches_book_loop_and_torchvision_on_random_cases() -> None:
         thr = rng.choice([0.0, 0.3, 0.5, 0.7, 1.0, rng.random()])
         keep = nms(boxes, scores, thr)
         assert keep.dtype == torch.long
-        assert keep.tolist() == book_nms(boxes, scores, thr), case
+        assert keep.tolist() == book_nms(boxes, scores, thr).tolist(), case
         if scores.unique().numel() == scores.numel():  # no ties: torchvision's order is ours
             assert torch.equal(keep, torchvision.ops.nms(boxes, scores, thr)), case
 
@@ -93,7 +61,7 @@ def test_nms_threshold_equal_to_an_actual_iou() -> None:
             continue
         exact = float(values[rng.randrange(values.numel())])
         for thr in (exact, exact - 1e-12, exact + 1e-12):  # all round to the same float32
-            assert nms(boxes, scores, thr).tolist() == book_nms(boxes, scores, thr), case
+            assert nms(boxes, scores, thr).tolist() == book_nms(boxes, scores, thr).tolist(), case
 
 
 def test_nms_edge_cases() -> None:
@@ -185,29 +153,6 @@ def test_multibox_detection_book_example() -> None:
     assert torch.allclose(out[0], expected, atol=1e-6)
     int_offsets = torch.tensor([0] * 16).unsqueeze(0)  # the book passes int64 zeros
     assert torch.allclose(multibox_detection(ex.cls_probs[None], int_offsets, ex.anchors), out)
-
-
-def book_multibox_detection(cls_probs, offset_preds, anchors, nms_threshold=0.5,
-                            pos_threshold=0.009999999):
-    """The book's multibox_detection (with book_nms)."""
-    out = []
-    for i in range(cls_probs.shape[0]):
-        cls_prob, offset_pred = cls_probs[i], offset_preds[i].reshape(-1, 4)
-        conf, class_id = torch.max(cls_prob[1:], 0)
-        predicted_bb = offset_inverse(anchors, offset_pred)
-        keep = torch.tensor(book_nms(predicted_bb, conf, nms_threshold), dtype=torch.long)
-        all_idx = torch.arange(anchors.shape[0], dtype=torch.long)
-        uniques, counts = torch.cat((keep, all_idx)).unique(return_counts=True)
-        non_keep = uniques[counts == 1]
-        all_id_sorted = torch.cat((keep, non_keep))
-        class_id[non_keep] = -1
-        class_id = class_id[all_id_sorted]
-        conf, predicted_bb = conf[all_id_sorted], predicted_bb[all_id_sorted]
-        below_min_idx = conf < pos_threshold
-        class_id[below_min_idx] = -1
-        conf[below_min_idx] = 1 - conf[below_min_idx]
-        out.append(torch.cat((class_id.unsqueeze(1), conf.unsqueeze(1), predicted_bb), dim=1))
-    return torch.stack(out)
 
 
 def test_multibox_detection_matches_book_on_random_cases() -> None:
