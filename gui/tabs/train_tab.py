@@ -15,9 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFileDialog,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -25,13 +23,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.builder import NetworkSpec, summarize
+from engine.builder import NetworkSpec
 from engine.data import TRUE_B, TRUE_W
 from engine.training import BatchProgress, EpochEnd, Finished, History, Stopped
 from gui.context import AppContext
 from gui.tabs.base import PlaygroundTab
+from gui.tabs.train.controls import Banner, ControlBar
 from gui.tabs.train.curves import CurvesView
 from gui.tabs.train.data_panel import FALLBACK, DataPanel
+from gui.tabs.train.fit import BAD, WARN, check_fit
 from gui.tabs.train.hparams import HyperParamsForm
 from gui.tabs.train.job import Loaded, Prepared, Saved, load_job, save_job, train_job
 from gui.tabs.train.runs import Run, RunsPanel, fill_from_history, learned_linear, record_epoch
@@ -40,10 +40,6 @@ from gui.tabs.train.source_panel import SourcePanel
 PRESET_KEY, SOURCE_KEY, DATASET_KEY = "train/preset", "train/source", "train/dataset"
 DIR_KEY = "train/last_dir"
 CKPT_FILTER = "Checkpoint (*.pt);;All files (*)"
-BANNER_STYLES = {"error": "background: #fde7e9; color: #8a0010; border: 1px solid #f1aeb5;",
-                 "warning": "background: #fff4ce; color: #5c4400; border: 1px solid #f0d58a;",
-                 "info": "background: #e6f4ea; color: #0d5223; border: 1px solid #a8dab5;"}
-_FIT_OK = "fits {dataset}: {shape} → {out} outputs · {params:,} parameters"
 
 
 class TrainTab(PlaygroundTab):
@@ -99,7 +95,7 @@ class TrainTab(PlaygroundTab):
         right.setSizes([520, 200])
         right.setChildrenCollapsible(False)
         body = QVBoxLayout()
-        body.addLayout(self._build_controls())
+        body.addWidget(self._build_controls())
         body.addWidget(self.banner)
         body.addWidget(right, 1)
         body.addWidget(self.learned_label)
@@ -115,41 +111,16 @@ class TrainTab(PlaygroundTab):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(splitter)
 
-    def _build_controls(self) -> QHBoxLayout:
-        self.train_button = QPushButton("▶ Train")
-        self.train_button.setToolTip("Load the data, build the network and train it")
-        self.train_button.setStyleSheet("QPushButton { font-weight: bold; padding: 4px 14px; }")
-        self.pause_button = QPushButton("Pause")
-        self.pause_button.setToolTip("Pause after the current batch")
-        self.resume_button = QPushButton("Resume")
-        self.stop_button = QPushButton("■ Stop")
-        self.stop_button.setToolTip("Stop within one batch; the run is kept")
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setValue(0)
-        self.progress.setTextVisible(True)
-        self.progress.setFormat("idle")
-        self.progress.setMinimumWidth(260)
-        self.status = QLabel()
-        self.status.setMinimumWidth(220)
-        self.status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.banner = QLabel()
-        self.banner.setWordWrap(True)
-        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.banner.hide()
-        self.fallback_button = QPushButton("Use the offline procedural set")
-        self.fallback_button.setToolTip("Switch the dataset to procedural shapes (no files)")
-        self.fallback_button.hide()
+    def _build_controls(self) -> ControlBar:
+        self.controls = c = ControlBar()
+        self.train_button, self.pause_button = c.train_button, c.pause_button
+        self.resume_button, self.stop_button = c.resume_button, c.stop_button
+        self.progress, self.status, self.fallback_button = c.progress, c.status, c.fallback_button
+        self.banner = Banner()
         self.learned_label = QLabel()
         self.learned_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.learned_label.hide()
-        bar = QHBoxLayout()
-        for b in (self.train_button, self.pause_button, self.resume_button, self.stop_button):
-            bar.addWidget(b)
-        bar.addWidget(self.progress, 1)
-        bar.addWidget(self.status)
-        bar.addWidget(self.fallback_button)
-        return bar
+        return c
 
     def _connect(self) -> None:
         self.train_button.clicked.connect(self.start_training)
@@ -244,10 +215,7 @@ class TrainTab(PlaygroundTab):
         self.ckpt_runner.start(load_job(path))
 
     def show_banner(self, level: str, text: str) -> None:
-        self.banner.setStyleSheet(f"QLabel {{ {BANNER_STYLES[level]} padding: 6px; "
-                                  "border-radius: 4px; }")
-        self.banner.setText(text)
-        self.banner.show()
+        self.banner.show_message(level, text)
 
     def hide_banner(self) -> None:
         self.banner.hide()
@@ -294,13 +262,9 @@ class TrainTab(PlaygroundTab):
         run.history.progress.append(p)
         self.curves.add_point(run, "train_loss", p.fraction, p.train_loss)
         self.curves.add_point(run, "train_acc", p.fraction, p.train_acc)
-        epochs = int(run.settings["num_epochs"])
-        done = p.fraction / epochs
-        elapsed = time.perf_counter() - self._started
-        eta = elapsed * (1 - done) / done if done > 0 else 0.0
-        self.progress.setValue(int(1000 * done))
-        self.progress.setFormat(f"epoch {p.epoch}/{epochs} · step {p.step}/{p.steps_per_epoch}"
-                                f" · ETA {_clock(eta)}")
+        self.controls.show_progress(p, int(run.settings["num_epochs"]),
+                                    time.perf_counter() - self._started,
+                                    self.runner.is_paused())
         self.status.setText(f"{p.examples_per_sec:,.0f} examples/s on {self.context.device}")
 
     def _on_ended(self, event: Finished | Stopped) -> None:
@@ -369,21 +333,10 @@ class TrainTab(PlaygroundTab):
 
     # ---------------------------------------------------------------- state → views
     def _set_state(self, state: str) -> None:
-        busy = state in ("loading", "running", "paused")
-        self.train_button.setEnabled(not busy and self.source.spec() is not None)
-        self.pause_button.setEnabled(state == "running")
-        self.resume_button.setEnabled(state == "paused")
-        self.stop_button.setEnabled(busy)
+        self.controls.set_state(state, can_train=self.source.spec() is not None)
         if self.current is not None and state in ("running", "paused"):
             self.current.status = state
             self.runs_panel.update_run(self.current)
-        if state == "loading":
-            self.progress.setValue(0)
-            self.progress.setFormat("loading data and building the network…")
-        elif state == "paused":
-            self.progress.setFormat(self.progress.format().split(" (paused)")[0] + " (paused)")
-        elif state == "running":
-            self.progress.setFormat(self.progress.format().replace(" (paused)", ""))
         self._update_ckpt_buttons()
 
     def _update_ckpt_buttons(self) -> None:
@@ -396,30 +349,8 @@ class TrainTab(PlaygroundTab):
             self.status.setText(f"device: {self.context.device_label}")
 
     def _check_fit(self) -> None:
-        spec, shape = self.source.spec(), self.data.input_shape()
-        if spec is None:
-            self.source.show_fit("No network yet.", False)
-            return
-        if shape is None:
-            self.source.show_fit("Input shape known once the image folder is read.", True)
-            return
-        info = self.data.info()
-        summary = summarize(spec, (1, *shape))
-        if summary.error:
-            self.source.show_fit(f"does not fit {info.title} ({'×'.join(map(str, shape))}): "
-                                 f"{summary.error}", False)
-            return
-        out = summary.output_shape[-1] if summary.output_shape else 0
-        want = info.num_classes or (1 if info.task == "regression" else None)
-        text = _FIT_OK.format(dataset=info.title, shape="×".join(map(str, shape)), out=out,
-                              params=summary.total_params)
-        if want is not None and out < want:
-            self.source.show_fit(f"{text} — too few: {info.title} needs {want}", False)
-        elif want is not None and out > want:
-            self.source.show_fit(f"{text} — {info.title} has only {want} classes, so "
-                                 f"{out - want} outputs stay unused", True, warn=True)
-        else:
-            self.source.show_fit(text, True)
+        level, text = check_fit(self.source.spec(), self.data.info(), self.data.input_shape())
+        self.source.show_fit(text, level != BAD, warn=level == WARN)
 
     # ---------------------------------------------------------------- slots
     def _on_source_network_changed(self, spec: NetworkSpec | None) -> None:
@@ -471,8 +402,3 @@ def _group(title: str, widget: QWidget) -> QGroupBox:
     lay.addWidget(widget)
     return box
 
-
-def _clock(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}" if seconds < 3600 else (
-        f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}")

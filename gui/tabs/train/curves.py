@@ -58,7 +58,9 @@ class CurvesView(PlotPanel):
         self.empty_text = pg.TextItem(EMPTY_TEXT, color="#777", anchor=(0.5, 0.5))
         self.empty_text.setPos(0.5, 0.5)
         self.plot_item.addItem(self.empty_text, ignoreBounds=True)
-        self.empty_label.setText("x: fractional epoch · accuracy as a fraction (0–1)")
+        self.empty_label.setText("x: fractional epoch · train loss / acc: running mean over "
+                                 "the current epoch (as the book's Animator) · accuracy as a "
+                                 "fraction (0–1)")
         self.shown: list[Run] = []
         self._names: dict[tuple[int, str], str] = {}
 
@@ -68,6 +70,9 @@ class CurvesView(PlotPanel):
         self._names.clear()
         self.shown = list(runs)
         self.empty_text.setVisible(not runs)
+        title = f"run {runs[0].number}: {runs[0].describe()}" if len(runs) == 1 else (
+            f"{len(runs)} runs overlaid" if runs else "")
+        self.plot_item.setTitle(title, color="#333", size="10pt")
         labels = run_labels(self.shown)
         many = len(self.shown) > 1
         for i, run in enumerate(self.shown):

@@ -121,7 +121,7 @@ class RunsPanel(QWidget):
             return
         f = run.final
         values = (str(run.number), run.network, run.dataset, f"{run.lr:g}",
-                  str(run.settings.get("epochs_done", run.settings.get("num_epochs", ""))),
+                  f"{run.settings.get('epochs_done', 0)}/{run.settings.get('num_epochs', '?')}",
                   _fmt(f.get("train_loss"), "{:.4g}"), _fmt(f.get("train_acc")),
                   _fmt(f.get("test_acc")), _fmt(f.get("examples_per_sec"), "{:,.0f}"),
                   run.status)

@@ -1,0 +1,38 @@
+"""Does the network fit the dataset? Checked analytically (``summarize``) on every change."""
+
+from __future__ import annotations
+
+from engine.builder import NetworkSpec, summarize
+from engine.data import DatasetInfo
+
+OK, WARN, BAD = "ok", "warn", "bad"
+
+
+def check_fit(spec: NetworkSpec | None, info: DatasetInfo,
+              shape: tuple[int, ...] | None) -> tuple[str, str]:
+    """``(level, message)``: does ``spec`` take examples of ``shape`` and give enough outputs?
+
+    Args:
+        spec: the network, or None when none is chosen.
+        info: the dataset (for its title, task and class count).
+        shape: one example's shape after any resize, e.g. ``(1, 28, 28)``; None when
+            only the files know it (image folder).
+    """
+    if spec is None:
+        return BAD, "No network yet."
+    if shape is None:
+        return OK, "Input shape known once the image folder is read."
+    dims = "×".join(map(str, shape))
+    summary = summarize(spec, (1, *shape))
+    if summary.error:
+        return BAD, f"does not fit {info.title} ({dims}): {summary.error}"
+    out = summary.output_shape[-1] if summary.output_shape else 0
+    want = info.num_classes or (1 if info.task == "regression" else None)
+    text = (f"fits {info.title}: {dims} → {out} outputs · "
+            f"{summary.total_params:,} parameters")
+    if want is not None and out < want:
+        return BAD, f"{text} — too few: {info.title} needs {want}"
+    if want is not None and out > want:
+        return WARN, (f"{text} — {info.title} has only {want} classes, so {out - want} "
+                      f"outputs stay unused")
+    return OK, text
