@@ -1,6 +1,7 @@
 """UI responsiveness while the Train tab trains: timer lateness and curve update rate.
 
     python benchmarks/ui_responsiveness.py [--seconds 10] [--idle 3] [--n-train 20000]
+                                           [--torch-threads N]
 
 Offscreen, the real MainWindow with its Train tab trains LeNet on the procedural set.
 A 10 ms ``QTimer`` on the UI thread records how late each tick fires (interval - 10
@@ -66,6 +67,12 @@ def stats(values: list[float]) -> str:
             f"max {a.max():7.2f} ms   ({len(a)} ticks)")
 
 
+def torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -73,7 +80,14 @@ def main() -> int:
     parser.add_argument("--idle", type=float, default=3.0, help="idle baseline time")
     parser.add_argument("--n-train", type=int, default=20000)
     parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--torch-threads", type=int, default=0,
+                        help="torch intra-op threads (0 = torch's default); fewer leaves a "
+                             "core to the UI thread at the cost of throughput")
     args = parser.parse_args()
+    if args.torch_threads > 0:
+        import torch
+
+        torch.set_num_threads(args.torch_threads)
 
     import pyqtgraph as pg
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
@@ -132,7 +146,8 @@ def main() -> int:
     event_hz = state["events"] / train_s if train_s else 0.0
     redraw_hz = probe.redraw_ticks / train_s if train_s else 0.0
     print(f"LeNet on procedural-shapes, {args.n_train} examples, batch {args.batch_size}, "
-          f"device {context.device}, {train_s:.1f} s of training"
+          f"device {context.device}, {torch_threads()} torch threads, "
+          f"{train_s:.1f} s of training"
           + (f", {run.final.get('examples_per_sec') or 0:,.0f} examples/s" if run else ""))
     print(f"10 ms timer lateness, idle baseline : {stats(idle)}")
     print(f"10 ms timer lateness, while training: {stats(live)}")

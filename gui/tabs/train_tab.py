@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFileDialog,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QPushButton,
     QScrollArea,
@@ -96,7 +97,10 @@ class TrainTab(PlaygroundTab):
         right.setChildrenCollapsible(False)
         body = QVBoxLayout()
         body.addWidget(self._build_controls())
-        body.addWidget(self.banner)
+        banner_row = QHBoxLayout()
+        banner_row.addWidget(self.banner, 1)
+        banner_row.addWidget(self.fallback_button, 0, Qt.AlignmentFlag.AlignTop)
+        body.addLayout(banner_row)
         body.addWidget(right, 1)
         body.addWidget(self.learned_label)
         box = QWidget()
@@ -298,6 +302,8 @@ class TrainTab(PlaygroundTab):
         run, self.current = self.current, None
         self._set_state("idle")
         if run is None:
+            self.progress.setFormat("stopped before training" if stopped else
+                                    "not started — see the message above")
             return
         if run.status in ("running", "paused"):  # the runner ended it before Stopped came
             p = self._last_progress
@@ -305,11 +311,14 @@ class TrainTab(PlaygroundTab):
             run.status, run.reason = "stopped", f"stopped by user{where}"
             self.show_banner("info", f"Run {run.number}: {run.reason}")
         self._last_progress = None
-        if run.task == "regression" and run.model is not None and run.dataset == "synthetic-linear":
+        if (run.task == "regression" and run.model is not None and run.status != "diverged"
+                and run.dataset == "synthetic-linear"):
             run.learned = learned_linear(run.model.net, TRUE_W, TRUE_B)
             self.learned_label.setText(f"Run {run.number}: {run.learned}")
             self.learned_label.setVisible(bool(run.learned))
         self.runs_panel.update_run(run)
+        if any(r is run for r in self.curves.shown):
+            self.curves.show_runs(self.curves.shown)  # final styling, empty-run notice
         self.progress.setFormat(f"run {run.number} {run.status}")
         self._update_ckpt_buttons()
 

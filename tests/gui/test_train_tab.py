@@ -132,6 +132,9 @@ def test_huge_learning_rate_diverges_with_the_reason(tab, qtbot, context):
     assert "loss diverged at epoch 1 step" in run.reason and "lower learning rate" in run.reason
     assert tab.banner.isVisible() and "loss diverged" in tab.banner.text()
     assert tab.runs_panel.tree.topLevelItem(0).text(9) == "diverged"
+    assert tab.curves.empty_text.isVisible()  # nothing finite to draw: say why
+    assert "loss diverged" in tab.curves.empty_text.toPlainText()
+    assert not tab.learned_label.isVisible()
 
 
 def test_two_runs_overlay_with_distinct_names(tab, qtbot):

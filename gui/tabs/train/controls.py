@@ -42,7 +42,6 @@ class ControlBar(QWidget):
             bar.addWidget(b)
         bar.addWidget(self.progress, 1)
         bar.addWidget(self.status)
-        bar.addWidget(self.fallback_button)
 
     def set_state(self, state: str, *, can_train: bool) -> None:
         """``idle`` / ``loading`` / ``running`` / ``paused``."""

@@ -59,8 +59,9 @@ class CurvesView(PlotPanel):
         self.empty_text.setPos(0.5, 0.5)
         self.plot_item.addItem(self.empty_text, ignoreBounds=True)
         self.empty_label.setText("x: fractional epoch · train loss / acc: running mean over "
-                                 "the current epoch (as the book's Animator) · accuracy as a "
-                                 "fraction (0–1)")
+                                 "the epoch so far, like the book's Animator")
+        self.empty_label.setWordWrap(True)
+        self.empty_label.setMinimumWidth(80)  # long text wraps instead of widening the window
         self.shown: list[Run] = []
         self._names: dict[tuple[int, str], str] = {}
 
@@ -69,7 +70,11 @@ class CurvesView(PlotPanel):
         self.clear()
         self._names.clear()
         self.shown = list(runs)
-        self.empty_text.setVisible(not runs)
+        blank = len(runs) == 1 and not any(xs for xs, _ in runs[0].curves.values()) and (
+            runs[0].status not in ("running", "paused"))
+        self.empty_text.setText(EMPTY_TEXT if not runs else (
+            f"no finite points to draw — {runs[0].reason or runs[0].status}" if blank else ""))
+        self.empty_text.setVisible(not runs or blank)
         title = f"run {runs[0].number}: {runs[0].describe()}" if len(runs) == 1 else (
             f"{len(runs)} runs overlaid" if runs else "")
         self.plot_item.setTitle(title, color="#333", size="10pt")
@@ -95,6 +100,9 @@ class CurvesView(PlotPanel):
                                 color="k")
         self.plot_item.enableAutoRange()
         self.flush()
+        if self.empty_text.isVisible():
+            (x0, x1), (y0, y1) = self.plot_item.viewRange()
+            self.empty_text.setPos((x0 + x1) / 2, (y0 + y1) / 2)
 
     @staticmethod
     def _expects(run: Run, metric: str) -> bool:

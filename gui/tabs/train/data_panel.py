@@ -150,9 +150,7 @@ class DataPanel(QWidget):
     # ------------------------------------------------------------------ slots
     def _on_combo_changed(self, *_: object) -> None:
         info = self.info()
-        where = "generated offline, no files needed" if info.offline else (
-            "read from files" if info.name != "image-folder" else "your own images")
-        self.description.setText(f"{info.description} ({where})")
+        self.description.setText(info.description)
         has_noise = "noise" in info.options
         if has_noise:
             with QSignalBlocker(self.noise):
