@@ -56,6 +56,7 @@ class TrainTab(PlaygroundTab):
         self._next = 1
         self._started = 0.0
         self._last_progress: BatchProgress | None = None
+        self._restoring = False
         self.runner = self.make_runner("training")
         self.ckpt_runner = self.make_runner("checkpoint")
         self._build()
@@ -142,7 +143,7 @@ class TrainTab(PlaygroundTab):
         self.source.network_changed.connect(self._on_source_network_changed)
         self.source.error_found.connect(self._on_source_error_found)
         self.data.changed.connect(self._on_data_changed)
-        self.hparams.changed.connect(lambda: self.hparams.save(self.context.settings))
+        self.hparams.changed.connect(self._on_hparams_changed)
         self.runs_panel.selection_changed.connect(self._on_runs_selection_changed)
         self.runs_panel.remove_requested.connect(self.remove_runs)
         self.context.network_sent.connect(self.source.set_build_network)
@@ -150,12 +151,14 @@ class TrainTab(PlaygroundTab):
 
     def _restore(self) -> None:
         s = self.context.settings
+        self._restoring = True  # the preset's defaults must not overwrite the saved values
         self.source.set_preset(str(s.value(PRESET_KEY, "lenet")))  # applies its defaults
         if self.context.current_network is not None:
             self.source.set_build_network(self.context.current_network)
         elif str(s.value(SOURCE_KEY, "preset")) != "preset":
             s.setValue(SOURCE_KEY, "preset")  # Build/file networks are not remembered
         self.data.set_dataset(str(s.value(DATASET_KEY, self.data.name)))
+        self._restoring = False
         self.hparams.restore(s)
         self._check_fit()
         self._show_device()
@@ -375,6 +378,10 @@ class TrainTab(PlaygroundTab):
         self._check_fit()
         if not self.runner.is_running():
             self._set_state("idle")
+
+    def _on_hparams_changed(self) -> None:
+        if not self._restoring:
+            self.hparams.save(self.context.settings)
 
     def _on_source_error_found(self, message: str) -> None:
         self.show_banner("error", message)

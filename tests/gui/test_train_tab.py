@@ -240,3 +240,19 @@ def test_closing_the_window_mid_run_stops_the_worker(qtbot, context):
     tab.pause()  # even a paused run must end
     window.close()
     assert tab.runner.wait(0)
+
+
+def test_hyper_parameters_are_remembered_and_presets_apply_their_defaults(tab, qtbot,
+                                                                          context):
+    tab.source.set_preset("alexnet")
+    assert tab.data.resize_value() == 224 and tab.hparams.values().lr == pytest.approx(0.01)
+    assert "224×224" in tab.source.summary.text()
+    tab.source.set_preset("mlp")
+    assert tab.data.resize_value() is None
+    tab.hparams.set_values(lr=0.25, optimizer="momentum", grad_clip=2.0, seed=7)
+    assert tab.hparams.momentum.isEnabled()
+    again = TrainTab(context)
+    qtbot.addWidget(again)
+    hp = again.hparams.values()
+    assert (hp.lr, hp.optimizer, hp.grad_clip, hp.seed) == (0.25, "momentum", 2.0, 7)
+    assert again.source.preset_combo.currentText() == "mlp"
