@@ -38,8 +38,9 @@ class _Series:
 
     def append(self, x: float, y: float) -> None:
         if self.n == len(self.x):
-            self.x = np.resize(self.x, 2 * self.n)
-            self.y = np.resize(self.y, 2 * self.n)
+            size = max(256, 2 * self.n)  # also after set() with empty arrays
+            self.x = np.resize(self.x, size)
+            self.y = np.resize(self.y, size)
         self.x[self.n] = x
         self.y[self.n] = y
         self.n += 1

@@ -28,7 +28,7 @@ from engine.training.setup import (
     make_optimizer,
     make_schedule,
 )
-from engine.training.trainer import evaluate_accuracy, train
+from engine.training.trainer import TrainingRun, evaluate_accuracy, train
 
 __all__ = [
     "INITS",
@@ -43,6 +43,7 @@ __all__ = [
     "History",
     "Stopped",
     "TrainEvent",
+    "TrainingRun",
     "evaluate_accuracy",
     "init_weights",
     "load_checkpoint",

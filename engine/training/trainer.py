@@ -168,8 +168,8 @@ def train(
             else inferred from ``loss``.
 
     Returns:
-        A generator of ``BatchProgress`` / ``EpochEnd`` events ending with exactly one
-        ``Finished`` or ``Stopped`` (``Diverged`` on NaN/inf loss; ``kind ==
+        A ``TrainingRun``: an iterator of ``BatchProgress`` / ``EpochEnd`` events ending
+        with exactly one ``Finished`` or ``Stopped`` (``Diverged`` on NaN/inf loss; ``kind ==
         "out-of-memory"`` when the device ran out of memory).
     """
     train_iter, test_iter, data_task, dataset, batch_size = _split_data(data)
@@ -202,12 +202,15 @@ def train(
     settings = _Settings(num_epochs, float(lr), optimizer, momentum, float(weight_decay), loss,
                          schedule, step_size, gamma, init, str(dev), seed, grad_clip,
                          progress_every, progress_seconds, task, batch_size, dataset)
-    run = _Run(net, train_iter, test_iter, settings, dev, control)  # checks the choices
-    return run.events()
+    return TrainingRun(net, train_iter, test_iter, settings, dev, control)  # checks choices
 
 
-class _Run:
-    """One training run; ``events()`` is the generator ``train`` returns."""
+class TrainingRun(Iterator[TrainEvent]):
+    """One training run: an iterator of events (what ``train`` returns).
+
+    Besides iterating, callers that save checkpoints read ``optimizer`` (None until the
+    first event) and may ``close()`` the run early.
+    """
 
     def __init__(self, net: nn.Module, train_iter: Iterable, test_iter: Iterable | None,
                  s: _Settings, device: torch.device, control: JobControl | None) -> None:
@@ -222,6 +225,18 @@ class _Run:
         self.steps = len(train_iter)  # type: ignore[arg-type]
         self.history = History(settings=asdict(s))
         self.epoch = self.step = 0
+        self.optimizer: torch.optim.Optimizer | None = None
+        self._events = self.events()
+
+    def __iter__(self) -> TrainingRun:
+        return self
+
+    def __next__(self) -> TrainEvent:
+        return next(self._events)
+
+    def close(self) -> None:
+        """Stop early and release the generator (like ``generator.close()``)."""
+        self._events.close()
 
     # -- set-up -------------------------------------------------------------------------
     def _prepare(self) -> None:

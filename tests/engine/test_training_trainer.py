@@ -331,3 +331,24 @@ def test_bad_options_raise_before_training_starts(kwargs: dict, match: str) -> N
         train(toy_mlp(), bundle, **args)  # raises on the call, not on first next()
     with pytest.raises(ValueError, match="DataBundle"):
         train(toy_mlp(), [1, 2, 3], num_epochs=1, lr=0.1)
+
+
+def test_training_run_exposes_its_optimizer_and_closes():
+    """Checkpoint writers need the optimiser train() made; close() ends the run early."""
+    import torch
+    from torch import nn
+
+    from engine.training import train
+
+    torch.manual_seed(0)
+    X = torch.randn(64, 2)
+    y = X @ torch.tensor([[2.0], [-3.4]]) + 4.2
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=8)
+    net = nn.Sequential(nn.Linear(2, 1))
+    run = train(net, (loader, None), num_epochs=3, lr=0.03, loss="mse", device="cpu")
+    assert run.optimizer is None  # nothing happened yet
+    first = next(run)
+    assert isinstance(run.optimizer, torch.optim.SGD)
+    assert first is not None
+    run.close()
+    assert list(run) == []

@@ -71,3 +71,13 @@ def test_message_panel(qtbot):
     for i in range(4):
         m.add("info", f"n{i}")
     assert m.messages() == [("info", "n1"), ("info", "n2"), ("info", "n3")]
+
+
+def test_append_after_empty_set_series(qtbot):
+    p = PlotPanel()
+    qtbot.addWidget(p)
+    p.set_series("a", np.array([]), np.array([]))
+    for i in range(300):
+        p.append("a", i, i * 2)
+    x, y = p.series_data("a")
+    assert len(x) == 300 and y[-1] == 598

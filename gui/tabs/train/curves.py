@@ -91,7 +91,7 @@ class CurvesView(PlotPanel):
                                 width=2.0 if metric == "train_loss" else 1.6)
                 self._names[(run.number, metric)] = name
                 xs, ys = run.curves.get(metric, ([], []))
-                if xs:  # PlotPanel cannot append to a series set empty (np.resize of 0)
+                if xs:
                     self.set_series(name, np.asarray(xs, float), np.asarray(ys, float))
         # Regression losses fall by orders of magnitude (30 -> 1e-4): a log axis shows it.
         log = bool(self.shown) and all(r.task == "regression" for r in self.shown)

@@ -136,21 +136,13 @@ def train_job(spec: Any, data: DataOptions, hp: HyperParams, *, device: str,
         try:
             for event in events:
                 if model.optimizer is None:
-                    model.optimizer = _optimizer_of(events)
+                    model.optimizer = events.optimizer
                 yield event
         finally:
             events.close()
             net.to("cpu")
 
     return job
-
-
-def _optimizer_of(events: Any) -> Any:
-    """The optimiser ``train()`` made: it keeps it on its run object, reachable through
-    the running generator's frame. Only needed for checkpoints; None if not found."""
-    frame = getattr(events, "gi_frame", None)
-    run = frame.f_locals.get("self") if frame is not None else None
-    return getattr(run, "optimizer", None)
 
 
 def save_job(path: str, model: Model, history: Any, extra: dict[str, Any]):
