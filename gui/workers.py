@@ -17,6 +17,8 @@ main window calls it from ``closeEvent``.
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import traceback
 import weakref
@@ -64,6 +66,23 @@ def describe_exception(exc: BaseException) -> str:
     return f"Unexpected error — {type(exc).__name__}: {text}"
 
 
+def _lower_thread_priority(niceness: int = 5) -> None:
+    """Let the UI thread win the CPU over a busy worker (Linux: per-thread nice).
+
+    Threads the job starts afterwards (torch's intra-op pool) inherit it. Elsewhere,
+    or without permission, this does nothing.
+    """
+    setpriority = getattr(os, "setpriority", None)
+    if setpriority is None or not sys.platform.startswith("linux"):
+        return
+    try:
+        tid = threading.get_native_id()
+        setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid)
+                                                 + niceness))
+    except OSError:
+        pass
+
+
 class _StoppedEarly(Exception):
     pass
 
@@ -72,6 +91,7 @@ def _run(job: Job, control: JobControl, generation: int,
          started: threading.Event, done: threading.Event) -> Iterator[object]:
     """Drive ``job`` in the worker thread, tagging everything with ``generation``."""
     started.set()
+    _lower_thread_priority()
     stopped = False
     try:
         if control.stop_requested:  # stopped before the pool got to it
