@@ -56,7 +56,10 @@ class HomeTab(PlaygroundTab):
         heading = QLabel("<h2>Deep Learning Playground</h2>"
                          "<p>A visual companion to <i>Dive into Deep Learning</i> (d2l). "
                          "Everything runs on this computer, offline; nothing is faked — "
-                         "when a fallback is used, the app says so.</p>")
+                         "when a fallback is used, the app says so.</p>"
+                         "<p><b>Quick start:</b> Build → pick the <i>lenet</i> preset → "
+                         "<i>Send to Train</i> → <i>Train</i>, and watch the book's LeNet "
+                         "learn. Or open the Detection lab and click on the cat.</p>")
         heading.setWordWrap(True)
         col.addWidget(heading)
 
