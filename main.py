@@ -62,8 +62,11 @@ def main(argv: list[str] | None = None) -> int:
         return app.exec()
 
     context.detect_device()
-    if args.image:
-        QTimer.singleShot(0, lambda: window.open_image(args.image))
+    if args.image:  # once the tabs exist (torch-backed tabs are built when it has loaded)
+        if window.tabs_ready():
+            QTimer.singleShot(0, lambda: window.open_image(args.image))
+        else:
+            window.tabs_loaded.connect(lambda: window.open_image(args.image))
     if args.screenshot:
         _schedule_screenshot(app, window, context, Path(args.screenshot), args.screenshot_delay)
     return app.exec()
@@ -77,7 +80,7 @@ def _schedule_screenshot(app, window, context, out: Path, delay_ms: int) -> None
     clock.start()
 
     def poll() -> None:
-        if not context.device_ready and clock.elapsed() < 20000:
+        if not (context.device_ready and window.tabs_ready()) and clock.elapsed() < 30000:
             QTimer.singleShot(100, poll)
             return
         QTimer.singleShot(delay_ms, grab)

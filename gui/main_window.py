@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import platform
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -18,13 +18,15 @@ from PySide6.QtWidgets import (
 
 from gui.context import AppContext
 from gui.image_io import image_file_filter
-from gui.tabs import TABS
-from gui.tabs.base import PlaygroundTab
+from gui.tabs import TABS, TabSpec
+from gui.tabs.base import PendingTab, PlaygroundTab
 from gui.workers import shutdown_all
 from widgets.message_panel import MessagePanel
 
 
 class MainWindow(QMainWindow):
+    tabs_loaded = Signal()  # every tab is built (torch imported)
+
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
@@ -45,16 +47,49 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------- build
     def _build_tabs(self) -> None:
-        summaries = [(s.key, s.title, s.load().description) for s in TABS if s.key != "home"]
+        """Build the tabs; those needing torch wait until torch is imported (off the UI
+        thread, by the device probe) so the window shows at once."""
         for spec in TABS:
-            cls = spec.load()
-            tab = cls(self.context, tabs=summaries) if spec.key == "home" else cls(self.context)
+            if spec.needs_torch and not self.context.device_ready:
+                tab: PlaygroundTab = PendingTab(self.context, spec.key, spec.title)
+            else:
+                tab = self._make_tab(spec)
             self._tab_by_key[spec.key] = tab
             self.tabs.addTab(tab, spec.title)
-            if tab.description:
-                self.tabs.setTabToolTip(self.tabs.count() - 1, tab.description)
-            if hasattr(tab, "tab_requested"):
-                tab.tab_requested.connect(self.show_tab)
+            self.tabs.setTabToolTip(self.tabs.count() - 1, spec.description)
+        if self.tabs_ready():
+            QTimer.singleShot(0, self.tabs_loaded.emit)
+        else:
+            self.context.device_changed.connect(self._on_context_device_found)
+
+    def _make_tab(self, spec: TabSpec) -> PlaygroundTab:
+        if spec.key == "home":
+            summaries = [(s.key, s.title, s.description) for s in TABS if s.key != "home"]
+            tab = spec.load()(self.context, tabs=summaries)
+            tab.tab_requested.connect(self.show_tab)
+            return tab
+        return spec.load()(self.context)
+
+    def tabs_ready(self) -> bool:
+        return not any(isinstance(t, PendingTab) for t in self._tab_by_key.values())
+
+    def _on_context_device_found(self, _device: str) -> None:
+        self.context.device_changed.disconnect(self._on_context_device_found)
+        for spec in TABS:
+            pending = self._tab_by_key[spec.key]
+            if not isinstance(pending, PendingTab):
+                continue
+            index = self.tabs.indexOf(pending)
+            was_current = self.tabs.currentIndex() == index
+            tab = self._make_tab(spec)
+            self._tab_by_key[spec.key] = tab
+            self.tabs.removeTab(index)
+            self.tabs.insertTab(index, tab, spec.title)
+            self.tabs.setTabToolTip(index, spec.description)
+            if was_current:
+                self.tabs.setCurrentIndex(index)
+            pending.deleteLater()
+        self.tabs_loaded.emit()
 
     def _build_messages(self) -> None:
         self.messages = MessagePanel()

@@ -12,20 +12,36 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class TabSpec:
+    """A tab: its key, title, where its class lives, and a one-line description.
+
+    ``needs_torch`` tabs are built once torch has been imported (off the UI thread), so
+    the window shows at once; until then a placeholder stands in their place.
+    """
+
     key: str
     title: str
     module: str
     class_name: str
+    description: str = ""
+    needs_torch: bool = True
 
     def load(self) -> type:
         return getattr(importlib.import_module(self.module), self.class_name)
 
 
 TABS: tuple[TabSpec, ...] = (
-    TabSpec("home", "Home", "gui.tabs.home_tab", "HomeTab"),
-    TabSpec("detection", "Detection lab", "gui.tabs.detection_tab", "DetectionTab"),
-    TabSpec("build", "Build", "gui.tabs.build_tab", "BuildTab"),
-    TabSpec("train", "Train", "gui.tabs.train_tab", "TrainTab"),
+    TabSpec("home", "Home", "gui.tabs.home_tab", "HomeTab",
+            "Start here: what the playground does, sample images, open your own.",
+            needs_torch=False),
+    TabSpec("detection", "Detection lab", "gui.tabs.detection_tab", "DetectionTab",
+            "anchor boxes, IoU, anchor labelling and non-maximum suppression on your own "
+            "image (d2l 14.3–14.5)"),
+    TabSpec("build", "Build", "gui.tabs.build_tab", "BuildTab",
+            "compose a network layer by layer and watch shapes, parameters and MACs; the "
+            "book's nets as presets; export PyTorch code (d2l ch. 3–8)"),
+    TabSpec("train", "Train", "gui.tabs.train_tab", "TrainTab",
+            "train a network on a dataset with live loss / accuracy curves; compare runs, "
+            "save checkpoints (d2l 3.4, 4.5, 7.6)"),
 )
 
 

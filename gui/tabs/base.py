@@ -17,7 +17,6 @@ class PlaygroundTab(QWidget):
 
     key = "tab"
     title = "Tab"
-    description = ""
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -42,3 +41,18 @@ class PlaygroundTab(QWidget):
         for runner in self._runners:
             runner.stop()
         return all(runner.wait(timeout_ms) for runner in self._runners)
+
+
+class PendingTab(PlaygroundTab):
+    """Stands in for a tab whose module needs torch while torch is still loading."""
+
+    def __init__(self, context: AppContext, key: str, title: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(context, parent)
+        self.key, self.title = key, title
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QLabel, QVBoxLayout
+
+        label = QLabel(f"<h3>{title}</h3><p>Loading PyTorch…</p>")
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        QVBoxLayout(self).addWidget(label)

@@ -76,9 +76,6 @@ def parse_shape(text: str) -> tuple[int, ...]:
 class BuildTab(PlaygroundTab):
     key = "build"
     title = "Build"
-    description = ("compose a network layer by layer and watch shapes, parameters and "
-                   "MACs; the book's nets as presets; export PyTorch code (d2l ch. 3–8)")
-
     network_changed = Signal(object)  # the current NetworkSpec after every edit
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:

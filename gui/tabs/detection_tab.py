@@ -43,9 +43,6 @@ DEFAULT_IMAGE = "cat.jpg"
 class DetectionTab(PlaygroundTab):
     key = "detection"
     title = "Detection lab"
-    description = ("anchor boxes, IoU, anchor labelling and non-maximum suppression on "
-                   "your own image (d2l 14.3–14.5)")
-
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
         self.sizes: list[float] = list(BOOK_SIZES)

@@ -33,8 +33,6 @@ COMING_NEXT = ("image augmentation with sliders", "semantic segmentation (FCN)",
 class HomeTab(PlaygroundTab):
     key = "home"
     title = "Home"
-    description = "Start here: what the playground does, sample images, open your own."
-
     tab_requested = Signal(str)
 
     def __init__(self, context: AppContext, parent: QWidget | None = None,

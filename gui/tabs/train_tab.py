@@ -46,9 +46,6 @@ CKPT_FILTER = "Checkpoint (*.pt);;All files (*)"
 class TrainTab(PlaygroundTab):
     key = "train"
     title = "Train"
-    description = ("train a network on a dataset with live loss / accuracy curves; "
-                   "compare runs, save checkpoints (d2l 3.4, 4.5, 7.6)")
-
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
         self.runs: dict[int, Run] = {}

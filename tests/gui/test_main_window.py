@@ -116,3 +116,21 @@ def test_save_tab_picture(window, tmp_path):
     img = np.asarray(Image.open(tmp_path / "lab.png").convert("RGB"))
     assert img.std() > 10
     assert not list(tmp_path.glob(".*tmp*"))
+
+
+def test_torch_tabs_are_built_once_torch_has_loaded(qtbot, settings):
+    from gui.context import AppContext
+    from gui.tabs.base import PendingTab
+
+    ctx = AppContext(settings)  # device not probed yet: torch-backed tabs wait
+    w = MainWindow(ctx)
+    qtbot.addWidget(w)
+    w.show_tab("detection")
+    assert isinstance(w.tab("detection"), PendingTab) and not w.tabs_ready()
+    assert not isinstance(w.tab("home"), PendingTab)
+    with qtbot.waitSignal(w.tabs_loaded, timeout=60000):
+        ctx.detect_device()  # in a thread, as at start-up
+    assert w.tabs_ready()
+    assert w.current_tab() is w.tab("detection")  # still the tab the user was on
+    assert w.tab("detection").image_size() == (451, 300)
+    assert [w.tabs.tabText(i) for i in range(w.tabs.count())] == [t.title for t in TABS]
