@@ -35,6 +35,8 @@ def export_code(spec: NetworkSpec) -> str:
     init = INIT_FUNCTIONS[spec.init]
     sources = [inspect.getsource(obj) for obj in helpers]
     if init is not None:
+        sources.append("WEIGHTED = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d,\n"
+                       "            nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)")
         sources.append(inspect.getsource(init))
     uses_f = any("F." in s for s in sources)
     head = [f'"""{spec.name}: exported by Deep Learning Playground.', "",

@@ -1,18 +1,22 @@
 """Weight initialisation schemes, written as in d2l (``net.apply(init_weights)``).
 
 Self-contained: ``export_code`` copies the chosen function into the exported script.
-Only Linear / Conv2d / ConvTranspose2d weights are touched, and their biases are zeroed;
-normalisation layers keep weight 1, bias 0.
+Only Linear / Conv / ConvTranspose weights are touched, and their biases are zeroed;
+normalisation layers keep weight 1, bias 0. ``engine.training.init_weights`` uses these
+same functions, so a scheme means the same thing in the builder and the trainer.
 """
 
 from __future__ import annotations
 
 from torch import nn
 
+WEIGHTED = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d,
+            nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
+
 
 def init_normal(m):
     """d2l 4.3 / 5.2: weights ~ N(0, 0.01^2), biases 0."""
-    if type(m) in (nn.Linear, nn.Conv2d, nn.ConvTranspose2d):
+    if isinstance(m, WEIGHTED):
         nn.init.normal_(m.weight, mean=0.0, std=0.01)
         if m.bias is not None:
             nn.init.zeros_(m.bias)
@@ -20,7 +24,7 @@ def init_normal(m):
 
 def init_xavier(m):
     """d2l 5.4 / train_ch6: Xavier (Glorot) uniform weights, biases 0."""
-    if type(m) in (nn.Linear, nn.Conv2d, nn.ConvTranspose2d):
+    if isinstance(m, WEIGHTED):
         nn.init.xavier_uniform_(m.weight)
         if m.bias is not None:
             nn.init.zeros_(m.bias)
@@ -28,7 +32,7 @@ def init_xavier(m):
 
 def init_kaiming(m):
     """He et al. 2015: Kaiming normal weights (fan-in, ReLU gain), biases 0."""
-    if type(m) in (nn.Linear, nn.Conv2d, nn.ConvTranspose2d):
+    if isinstance(m, WEIGHTED):
         nn.init.kaiming_normal_(m.weight, mode="fan_in", nonlinearity="relu")
         if m.bias is not None:
             nn.init.zeros_(m.bias)

@@ -7,13 +7,13 @@ from collections.abc import Iterable
 import torch
 from torch import nn
 
+from engine.builder.init_schemes import INIT_FUNCTIONS
+
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 LOSSES = ("cross-entropy", "mse", "l1", "huber")
 SCHEDULES = ("none", "step", "cosine")
 INITS = ("default", "normal", "xavier", "kaiming")
 
-_WEIGHTED = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d,
-             nn.ConvTranspose2d, nn.ConvTranspose3d)
 
 
 def check_choice(what: str, value: str, choices: tuple[str, ...]) -> str:
@@ -32,21 +32,12 @@ def init_weights(net: nn.Module, scheme: str) -> None:
             as in ``train_ch6``) or ``"kaiming"`` (Kaiming normal, for ReLU nets).
     """
     check_choice("init", scheme, INITS)
-    for m in net.modules():
-        if scheme == "default":
+    if scheme == "default":
+        for m in net.modules():
             if m is not net and hasattr(m, "reset_parameters"):
                 m.reset_parameters()
-            continue
-        if not isinstance(m, _WEIGHTED):
-            continue
-        if scheme == "normal":
-            nn.init.normal_(m.weight, 0.0, 0.01)
-        elif scheme == "xavier":
-            nn.init.xavier_uniform_(m.weight)
-        else:
-            nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
-        if m.bias is not None:
-            nn.init.zeros_(m.bias)
+        return
+    net.apply(INIT_FUNCTIONS[scheme])  # the builder's functions: one meaning per scheme
 
 
 def make_optimizer(params: Iterable[torch.nn.Parameter], name: str, *, lr: float,
