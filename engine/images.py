@@ -102,6 +102,12 @@ def load_image(path: str | os.PathLike[str], *, max_side: int = MAX_SIDE) -> Loa
                     im.draft("RGB", (max_side, max_side))
                 im.load()
                 im = ImageOps.exif_transpose(im)
+                shown_from = im.size
+                if max(im.size) > max_side:
+                    # Shrink before converting: 16-bit or RGBA conversion of a huge
+                    # image in full would cost seconds and gigabytes.
+                    im = im.copy()
+                    im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
                 array = _to_rgb_array(im, notices)
     except ValueError:
         raise
@@ -116,10 +122,11 @@ def load_image(path: str | os.PathLike[str], *, max_side: int = MAX_SIDE) -> Loa
         raise ValueError(
             f"'{name}' could not be decoded: it looks truncated or corrupt ({exc}).") from exc
 
-    array, scaled = _limit_size(array, max_side)
-    if scaled:
+    array, _ = _limit_size(array, max_side)  # no-op unless a decoder ignored thumbnail
+    if (array.shape[1], array.shape[0]) != shown_from:
+        sw, sh = shown_from
         notices.append(
-            f"downscaled from {w}×{h} to {array.shape[1]}×{array.shape[0]} for display"
+            f"downscaled from {sw}×{sh} to {array.shape[1]}×{array.shape[0]} for display"
         )
     return LoadedImage(
         array=array,
@@ -130,18 +137,28 @@ def load_image(path: str | os.PathLike[str], *, max_side: int = MAX_SIDE) -> Loa
     )
 
 
+def image_file_size(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """(width, height) stored in the file's header, without decoding the pixels."""
+    try:
+        with Image.open(path) as im:
+            return im.size
+    except (OSError, UnidentifiedImageError) as exc:
+        raise ValueError(f"'{Path(path).name}' is not a readable image: {exc}") from exc
+
+
 def _to_rgb_array(im: Image.Image, notices: list[str]) -> np.ndarray:
     """Any PIL mode -> (H, W, 3) uint8 RGB. Appends to ``notices`` when lossy."""
     mode = im.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        data = np.asarray(im).astype(np.float64)
+        data = np.asarray(im)
         lo, hi = float(np.nanmin(data)), float(np.nanmax(data))
         if mode.startswith("I;16") or (mode == "I" and hi <= 65535 and lo >= 0):
             scale_lo, scale_hi = 0.0, 65535.0 if hi > 255 else 255.0
         else:
             scale_lo, scale_hi = lo, hi if hi > lo else lo + 1.0
-        gray = np.clip((data - scale_lo) / (scale_hi - scale_lo) * 255.0, 0, 255)
-        gray = np.nan_to_num(gray).round().astype(np.uint8)
+        gray = (data.astype(np.float32) - np.float32(scale_lo)) * np.float32(
+            255.0 / (scale_hi - scale_lo))
+        gray = np.nan_to_num(np.clip(gray, 0, 255) + 0.5).astype(np.uint8)
         notices.append(f"converted {mode} (high bit depth) to 8-bit")
         return np.repeat(gray[:, :, None], 3, axis=2)
     if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in im.info):

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -21,8 +22,12 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from superqt.utils import create_worker
 
 from widgets.box_items import BoxLayer, ColorLike, EditableBox
+
+#: Image files bigger than this are decoded on a worker thread.
+BACKGROUND_BYTES = 4_000_000
 
 #: loader(path) -> (array HWC uint8, notice). Raises ValueError with a message.
 ImageLoader = Callable[[str], tuple[np.ndarray, str]]
@@ -58,6 +63,14 @@ class _CanvasViewBox(pg.ViewBox):
                 self._canvas.box_drawn.emit(np.array(box))
 
 
+def _load_error(path: str, exc: BaseException) -> str:
+    if isinstance(exc, ValueError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return f"'{Path(path).name}' is too large to load into memory."
+    return f"'{Path(path).name}' could not be loaded: {type(exc).__name__}: {exc}"
+
+
 def _xyxy(a: QPointF, b: QPointF) -> list[float]:
     return [min(a.x(), b.x()), min(a.y(), b.y()), max(a.x(), b.x()), max(a.y(), b.y())]
 
@@ -80,6 +93,8 @@ class ImageCanvas(QWidget):
         self._image: np.ndarray | None = None
         self._layers: dict[str, BoxLayer] = {}
         self._editable: list[EditableBox] = []
+        self._load_generation = 0
+        self._workers: set = set()
 
         self.view = pg.GraphicsView(self)
         self.viewbox = _CanvasViewBox(self)
@@ -131,22 +146,67 @@ class ImageCanvas(QWidget):
         if w and h:
             self.viewbox.setRange(QRectF(0, 0, w, h), padding=0.02)
 
-    def load_file(self, path: str | Path) -> bool:
-        """Load ``path`` with the loader; show it or show why not. Returns success."""
+    def load_file(self, path: str | Path, *, background: bool | None = None) -> bool:
+        """Load ``path`` with the loader; show it or show why not.
+
+        Files larger than ``BACKGROUND_BYTES`` (or any file with ``background=True``) are
+        decoded on a worker thread so the window stays responsive; the result arrives
+        through ``image_loaded`` / ``load_failed`` and this returns True ("started").
+        Otherwise it loads at once and returns whether it succeeded.
+        """
         if self.loader is None:
             self.show_message("This view has no image loader.")
             return False
+        path = str(path)
+        self._load_generation += 1
+        if background is None:
+            try:
+                background = os.path.getsize(path) > BACKGROUND_BYTES
+            except OSError:
+                background = False
+        if background:
+            self._load_in_background(path, self._load_generation)
+            return True
         try:
-            array, notice = self.loader(str(path))
-        except ValueError as exc:
-            self._fail(str(exc))
+            array, notice = self.loader(path)
+        except (ValueError, MemoryError) as exc:
+            self._fail(_load_error(path, exc))
             return False
-        except MemoryError:
-            self._fail(f"'{Path(path).name}' is too large to load into memory.")
-            return False
-        self.set_image(array)
-        self.image_loaded.emit(array, str(path), notice)
+        self._show_loaded(array, path, notice)
         return True
+
+    def _load_in_background(self, path: str, generation: int) -> None:
+        self.show_message(f"Loading {Path(path).name}…")
+        loader = self.loader
+
+        def load() -> tuple[np.ndarray | None, str]:
+            # Failures come back as (None, message): superqt treats a raised *or
+            # returned* exception as a crash of the worker.
+            try:
+                return loader(path)
+            except Exception as exc:  # noqa: BLE001 - reported as a message, not raised
+                return None, _load_error(path, exc)
+
+        worker = create_worker(load, _start_thread=False)
+        worker.returned.connect(
+            lambda result: self._on_loader_returned(generation, path, result))
+        self._workers.add(worker)
+        worker.finished.connect(lambda: self._workers.discard(worker))
+        worker.start()
+
+    def _on_loader_returned(self, generation: int, path: str, result: object) -> None:
+        if generation != self._load_generation:
+            return  # a newer load superseded this one
+        array, text = result  # type: ignore[misc]
+        if array is None:
+            self.show_message("")
+            self._fail(text)
+        else:
+            self._show_loaded(array, path, text)
+
+    def _show_loaded(self, array: np.ndarray, path: str, notice: str) -> None:
+        self.set_image(array)
+        self.image_loaded.emit(array, path, notice)
 
     def _fail(self, message: str) -> None:
         self.show_message(message if self._image is None else "")

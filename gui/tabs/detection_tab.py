@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.detection import BOOK_RATIOS, BOOK_SIZES
-from engine.images import load_boxes_json, load_image, sample_image, save_boxes_json
+from engine.images import image_file_size, load_boxes_json, sample_image, save_boxes_json
 from gui.context import AppContext
 from gui.image_io import load_for_canvas
 from gui.tabs.base import PlaygroundTab
@@ -177,7 +177,7 @@ class DetectionTab(PlaygroundTab):
     def _file_to_shown_scale(self, path: Path) -> float:
         """File pixels per shown pixel (> 1 when a huge image was downscaled on load)."""
         shown = max(self.canvas.image_size())
-        original = max(load_image(path).original_size) if shown else 0
+        original = max(image_file_size(path)) if shown else 0  # header only
         return original / shown if shown and original else 1.0
 
     def save_ground_truth(self, path: str) -> None:

@@ -159,3 +159,31 @@ def test_editable_box_reports_geometry(canvas, qtbot):
     np.testing.assert_allclose(blocker.args[0], [20, 25, 70, 90])
     canvas.remove_editable_box(item)
     assert canvas.editable_boxes() == []
+
+
+def test_big_files_load_in_the_background(canvas, qtbot, tmp_path):
+    from PySide6.QtCore import QThread
+
+    arr = np.zeros((40, 50, 3), np.uint8)
+    arr[..., 2] = 200
+    Image.fromarray(arr).save(tmp_path / "blue.png")
+    slot_threads = []
+    canvas.image_loaded.connect(lambda *a: slot_threads.append(QThread.currentThread()))
+    with qtbot.waitSignal(canvas.image_loaded, timeout=5000):
+        assert canvas.load_file(tmp_path / "blue.png", background=True)  # "started"
+        assert "Loading blue.png" in canvas.message()
+    assert canvas.image_size() == (50, 40) and canvas.message() == ""
+    assert slot_threads == [QThread.currentThread()]  # delivered on the UI thread
+
+
+def test_background_failure_and_stale_results(canvas, qtbot, tmp_path):
+    (tmp_path / "bad.png").write_bytes(b"nope")
+    with qtbot.waitSignal(canvas.load_failed, timeout=5000) as blocker:
+        canvas.load_file(tmp_path / "bad.png", background=True)
+    assert "not an image" in blocker.args[0]
+    Image.fromarray(np.zeros((10, 10, 3), np.uint8)).save(tmp_path / "a.png")
+    Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(tmp_path / "b.png")
+    canvas.load_file(tmp_path / "a.png", background=True)
+    canvas.load_file(tmp_path / "b.png", background=False)  # newer: wins
+    qtbot.wait(300)
+    assert canvas.image_size() == (30, 20)
