@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from engine.training.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from engine.training.decision import DataSample, DecisionMap, data_sample, decision_map
 from engine.training.events import (
     BatchProgress,
     Diverged,
@@ -37,6 +38,8 @@ __all__ = [
     "SCHEDULES",
     "BatchProgress",
     "Checkpoint",
+    "DataSample",
+    "DecisionMap",
     "Diverged",
     "EpochEnd",
     "Finished",
@@ -44,6 +47,8 @@ __all__ = [
     "Stopped",
     "TrainEvent",
     "TrainingRun",
+    "data_sample",
+    "decision_map",
     "evaluate_accuracy",
     "init_weights",
     "load_checkpoint",

@@ -1,4 +1,5 @@
-"""Train: the book's training loop (train_ch3 / train_ch6) with live Animator curves.
+"""Train: the book's training loop (train_ch3 / train_ch6) with live Animator curves,
+and live decision regions for 2-D classification data (TensorFlow Playground's view).
 
 Everything heavy — loading the data, building the network, training, checkpoints — runs
 in jobs on a ``JobRunner`` (gui/tabs/train/job.py); this tab only turns the events into
@@ -20,13 +21,22 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.builder import NetworkSpec
 from engine.data import TRUE_B, TRUE_W
-from engine.training import BatchProgress, EpochEnd, Finished, History, Stopped
+from engine.training import (
+    BatchProgress,
+    DataSample,
+    DecisionMap,
+    EpochEnd,
+    Finished,
+    History,
+    Stopped,
+)
 from gui.context import AppContext
 from gui.tabs.base import PlaygroundTab
 from gui.tabs.train.controls import Banner, ControlBar
@@ -34,7 +44,16 @@ from gui.tabs.train.curves import CurvesView
 from gui.tabs.train.data_panel import FALLBACK, DataPanel
 from gui.tabs.train.fit import BAD, WARN, check_fit
 from gui.tabs.train.hparams import HyperParamsForm
-from gui.tabs.train.job import Loaded, Prepared, Saved, load_job, save_job, train_job
+from gui.tabs.train.job import (
+    Loaded,
+    Prepared,
+    Saved,
+    is_2d_classification,
+    load_job,
+    save_job,
+    train_job,
+)
+from gui.tabs.train.regions import RegionsView
 from gui.tabs.train.runs import Run, RunsPanel, fill_from_history, learned_linear, record_epoch
 from gui.tabs.train.source_panel import SourcePanel
 
@@ -54,6 +73,8 @@ class TrainTab(PlaygroundTab):
         self._started = 0.0
         self._last_progress: BatchProgress | None = None
         self._restoring = False
+        self._class_names: tuple[str, ...] = ()
+        self._regions_key: tuple[object, ...] | None = None
         self.runner = self.make_runner("training")
         self.ckpt_runner = self.make_runner("checkpoint")
         self._build()
@@ -89,7 +110,12 @@ class TrainTab(PlaygroundTab):
         self.runs_panel.buttons.insertWidget(0, self.save_button)
         self.runs_panel.buttons.insertWidget(1, self.load_button)
         right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.curves)
+        self.regions = RegionsView()
+        self.views = QTabWidget()
+        self.views.setDocumentMode(True)
+        self.views.addTab(self.curves, "Curves")
+        self.views.addTab(self.regions, "Decision regions")
+        right.addWidget(self.views)
         right.addWidget(_group("Runs", self.runs_panel))
         right.setSizes([520, 200])
         right.setChildrenCollapsible(False)
@@ -158,6 +184,7 @@ class TrainTab(PlaygroundTab):
         self._restoring = False
         self.hparams.restore(s)
         self._check_fit()
+        self._show_regions_dataset()
         self._show_device()
 
     # ---------------------------------------------------------------- actions
@@ -233,6 +260,14 @@ class TrainTab(PlaygroundTab):
             return
         elif isinstance(event, BatchProgress):
             self._on_progress(event)
+        elif isinstance(event, DecisionMap):
+            self.regions.show_map(event)
+        elif isinstance(event, DataSample):
+            self.regions.show_sample(event, self._class_names)
+            self.regions.plot_item.setTitle(f"run {self.current.number}: "
+                                            f"{self.current.describe()}", color="#333",
+                                            size="10pt")
+            self.views.setCurrentWidget(self.regions)
         elif isinstance(event, EpochEnd):
             run = self.current
             self.curves.add_point(run, "test_acc", event.epoch, event.test_acc)
@@ -253,6 +288,11 @@ class TrainTab(PlaygroundTab):
         self._next += 1
         self.runs[run.number] = self.current = run
         self.runs_panel.add_run(run)  # selects it: the plot shows it alone
+        self._class_names = p.class_names
+        if not is_2d_classification(p.task, p.input_shape):
+            self.regions.show_dataset(data.name, p.task, p.input_shape)
+            self.views.setCurrentWidget(self.curves)
+        self._regions_key = None  # the next dataset choice redraws the view
         shape = "×".join(map(str, p.input_shape))
         self.data.show_in_use(f"In use: {p.source} · {p.n_train:,} train / {p.n_test:,} test "
                               f"· examples {shape}")
@@ -357,6 +397,19 @@ class TrainTab(PlaygroundTab):
         if not self.runner.is_running():
             self.status.setText(f"device: {self.context.device_label}")
 
+    def _show_regions_dataset(self) -> None:
+        """Regions view for the chosen dataset; a live run's view stays until it ends."""
+        if self.runner.is_running():
+            return
+        info = self.data.info()
+        key = (info.name, self.data.input_shape())
+        if key == self._regions_key:  # e.g. only the subset size changed: keep the map
+            return
+        self._regions_key = key
+        self.regions.show_dataset(info.name, info.task, self.data.input_shape())
+        if not is_2d_classification(info.task, self.data.input_shape() or ()):
+            self.views.setCurrentWidget(self.curves)
+
     def _check_fit(self) -> None:
         level, text = check_fit(self.source.spec(), self.data.info(), self.data.input_shape())
         self.source.show_fit(text, level != BAD, warn=level == WARN)
@@ -387,6 +440,7 @@ class TrainTab(PlaygroundTab):
     def _on_data_changed(self) -> None:
         self.context.settings.setValue(DATASET_KEY, self.data.name)
         self._check_fit()
+        self._show_regions_dataset()
 
     def _on_runs_selection_changed(self, numbers: list[int]) -> None:
         self.curves.show_runs([self.runs[n] for n in numbers if n in self.runs])

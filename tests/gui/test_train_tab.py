@@ -256,3 +256,74 @@ def test_hyper_parameters_are_remembered_and_presets_apply_their_defaults(tab, q
     hp = again.hparams.values()
     assert (hp.lr, hp.optimizer, hp.grad_clip, hp.seed) == (0.25, "momentum", 2.0, 7)
     assert again.source.preset_combo.currentText() == "mlp"
+
+
+def tiny_2d_mlp(classes: int = 2) -> NetworkSpec:
+    return NetworkSpec("mlp-2d", (1, 2), (layer("Linear", in_features=2, out_features=16),
+                                          layer("ReLU"), layer("Linear", out_features=classes)))
+
+
+def train_2d(qtbot, tab: TrainTab, context, dataset: str, classes: int = 2,
+             **hp: object) -> None:
+    context.send_network(tiny_2d_mlp(classes))
+    tab.data.set_dataset(dataset)
+    tab.data.set_subset(300, 100)
+    tab.hparams.set_values(**{"num_epochs": 2, "batch_size": 32, "lr": 0.05,
+                              "optimizer": "adam", **hp})
+    run_to_end(qtbot, tab)
+    qtbot.wait(50)  # let the last paint happen
+
+
+def test_decision_regions_appear_live_with_the_points_for_2d_data(tab, qtbot, context):
+    from engine.training import DecisionMap
+
+    maps: list[DecisionMap] = []
+    tab.runner.event.connect(lambda e: maps.append(e) if isinstance(e, DecisionMap) else None)
+    train_2d(qtbot, tab, context, "spiral")
+    assert tab.runs[1].status == "finished"
+    assert len(maps) >= 2  # at least one per epoch end
+    assert all(m.classes.shape == (96, 96) and m.num_classes == 2 for m in maps)
+    assert tab.views.currentWidget() is tab.regions and not tab.regions.is_empty()
+    assert tab.regions.regions_shape() == (96, 96)
+    assert tab.regions.maps_shown == len(maps)
+    assert tab.regions.points_shown() == 300  # the 300 training points, under the 400 cap
+    assert [item.name() for item in tab.regions._scatters] == ["arm 0", "arm 1"]
+    rect = tab.regions.image.mapRectToParent(tab.regions.image.boundingRect())
+    x0, x1, y0, y1 = maps[-1].bounds
+    assert (rect.left(), rect.right(), rect.top(), rect.bottom()) == pytest.approx(
+        (x0, x1, y0, y1), abs=1e-6)
+    assert "paler = less confident" in tab.regions.caption.text()
+
+
+def test_non_2d_dataset_shows_the_regions_empty_state(tab, qtbot):
+    configure(tab, "softmax-regression", n_train=256)
+    tab.views.setCurrentWidget(tab.regions)
+    assert tab.regions.is_empty()
+    assert "spiral, circles, xor, blobs" in tab.regions.empty_label.text()
+    run_to_end(qtbot, tab)
+    assert tab.views.currentWidget() is tab.curves  # curves for image data
+    assert tab.regions.is_empty() and tab.regions.maps_shown == 0
+    tab.data.set_dataset("circles")
+    assert "Press Train" in tab.regions.empty_label.text()
+
+
+def test_trained_blobs_regions_show_both_class_colours(tab, qtbot, context):
+    from widgets.decision_plot import class_rgb
+
+    train_2d(qtbot, tab, context, "blobs", classes=3, num_epochs=2)
+    assert tab.runs[1].status == "finished"
+    assert set(tab.regions.last_map.classes.ravel().tolist()) == {0, 1, 2}
+    image = tab.regions.plot.grab().toImage()
+    found = {0: 0, 1: 0, 2: 0}
+    for x in range(0, image.width(), 4):
+        for y in range(0, image.height(), 4):
+            c = image.pixelColor(x, y)
+            rgb = (c.red(), c.green(), c.blue())
+            for k in found:  # the region blend (class colour over white, 12..70 %), not dots
+                r, g, b = class_rgb(k)
+                w = 1 - (255 - rgb[0]) / max(255 - r, 1)
+                expected = [255 * w + ch * (1 - w) for ch in (r, g, b)]
+                error = max(abs(e - v) for e, v in zip(expected, rgb, strict=True))
+                if 0.25 < 1 - w < 0.75 and error < 12:
+                    found[k] += 1
+    assert min(found.values()) > 50, found

@@ -2,13 +2,17 @@
 
 Each job is ``job(control) -> Iterator[event]`` for ``JobRunner``. Besides the engine's
 ``BatchProgress`` / ``EpochEnd`` / ``Finished`` / ``Stopped`` a training job first yields
-``Prepared`` (which data is in use, the built network). The network object travels to
+``Prepared`` (which data is in use, the built network). For 2-D classification data it
+then yields a ``DataSample`` (points and grid bounds) once and a ``DecisionMap`` at most
+every ``map_seconds`` and at each epoch end, computed here between training steps so the
+UI thread only draws it. The network object travels to
 the UI thread inside ``Prepared.model`` so a stopped or finished run can be saved; the UI
 only touches it after the runner's ``finished`` signal, when the worker is done with it.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -70,6 +74,7 @@ class Prepared:
     num_classes: int | None
     params: int
     model: Model
+    class_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,15 +109,45 @@ def _build(spec: Any, bundle: Any) -> tuple[Any, Any]:
                          f"of shape {shape}: {exc}") from exc
 
 
+def is_2d_classification(task: str, input_shape: tuple[int, ...]) -> bool:
+    """Whether decision regions can be drawn for data of this task and example shape."""
+    return task == "classification" and tuple(input_shape) == (2,)
+
+
+class _RegionMaps:
+    """Decision maps of ``net`` over ``bounds``: one per epoch end, else throttled."""
+
+    def __init__(self, net: Any, bounds: Any, num_classes: int | None, *, seconds: float,
+                 resolution: int) -> None:
+        self.net, self.bounds, self.num_classes = net, bounds, num_classes
+        self.seconds, self.resolution = seconds, resolution
+        self._last = float("-inf")
+
+    def after(self, event: object) -> object | None:
+        from engine.training import BatchProgress, EpochEnd, decision_map
+
+        now = time.perf_counter()
+        due = isinstance(event, EpochEnd) or (
+            isinstance(event, BatchProgress) and now - self._last >= self.seconds)
+        if not due:
+            return None
+        device = next((p.device for p in self.net.parameters()), "cpu")
+        result = decision_map(self.net, bounds=self.bounds, resolution=self.resolution,
+                              device=device, num_classes=self.num_classes)
+        self._last = time.perf_counter()
+        return result
+
+
 def train_job(spec: Any, data: DataOptions, hp: HyperParams, *, device: str,
-              progress_seconds: float = 0.15):
+              progress_seconds: float = 0.15, map_seconds: float = 0.5,
+              map_resolution: int = 96):
     """A job for ``JobRunner.start``: load ``data``, build ``spec``, train with ``hp``."""
 
     def job(control: JobControl) -> Iterator[object]:
         import torch
 
         from engine.data import load_dataset
-        from engine.training import train
+        from engine.training import data_sample, train
 
         bundle = load_dataset(data.name, batch_size=hp.batch_size, root=data.root,
                               download=data.download, resize=data.resize, seed=hp.seed,
@@ -124,7 +159,14 @@ def train_job(spec: Any, data: DataOptions, hp: HyperParams, *, device: str,
         model = Model(net, fitted)
         yield Prepared(bundle.source, bundle.n_train, bundle.n_test, bundle.input_shape,
                        bundle.task, bundle.num_classes,
-                       sum(p.numel() for p in net.parameters()), model)
+                       sum(p.numel() for p in net.parameters()), model, bundle.class_names)
+        maps = None
+        if is_2d_classification(bundle.task, bundle.input_shape):
+            ds = bundle.train.dataset
+            sample = data_sample(ds.X, ds.y, seed=hp.seed)
+            yield sample
+            maps = _RegionMaps(net, sample.bounds, bundle.num_classes, seconds=map_seconds,
+                               resolution=map_resolution)
         loss = hp.loss
         if bundle.task == "regression" and loss == "cross-entropy":
             loss = "mse"
@@ -138,6 +180,9 @@ def train_job(spec: Any, data: DataOptions, hp: HyperParams, *, device: str,
                 if model.optimizer is None:
                     model.optimizer = events.optimizer
                 yield event
+                regions = maps.after(event) if maps is not None else None
+                if regions is not None:
+                    yield regions
         finally:
             events.close()
             net.to("cpu")
