@@ -79,24 +79,25 @@ def _conv_like(c: Params, x: Shape, *, dilation: Any = 1) -> tuple[int, int]:
     return (_window(x[2], kh, sh, ph, dh, "height"), _window(x[3], kw, sw, pw, dw, "width"))
 
 
-def _infer_conv(p: Params, x: Shape) -> tuple[Params, Shape]:
+def _conv_in_channels(p: Params, x: Shape) -> int:
+    """Input channels of a (transposed) convolution on ``x``, checked against ``groups``."""
     _need_4d(x)
     cin = _resolve_in(p["in_channels"], x[1], "in_channels", x, "channels")
     g = p["groups"]
     if cin % g or p["out_channels"] % g:
         raise ShapeError(f"groups={g} must divide in_channels={cin} and "
                          f"out_channels={p['out_channels']}; change groups")
+    return cin
+
+
+def _infer_conv(p: Params, x: Shape) -> tuple[Params, Shape]:
+    cin = _conv_in_channels(p, x)
     c = {**p, "in_channels": cin}
     return c, (x[0], p["out_channels"], *_conv_like(c, x, dilation=p["dilation"]))
 
 
 def _infer_conv_t(p: Params, x: Shape) -> tuple[Params, Shape]:
-    _need_4d(x)
-    cin = _resolve_in(p["in_channels"], x[1], "in_channels", x, "channels")
-    g = p["groups"]
-    if cin % g or p["out_channels"] % g:
-        raise ShapeError(f"groups={g} must divide in_channels={cin} and "
-                         f"out_channels={p['out_channels']}; change groups")
+    cin = _conv_in_channels(p, x)
     out = []
     for size, k, s, pad, op, dim in zip(x[2:], pair(p["kernel_size"]), pair(p["stride"]),
                                         pair(p["padding"]), pair(p["output_padding"]),

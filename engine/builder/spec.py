@@ -102,7 +102,7 @@ class LayerSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict; optional keys only when set. Tuples become lists."""
-        out: dict[str, Any] = {"type": self.type, "params": _jsonable(dict(self.params))}
+        out: dict[str, Any] = {"type": self.type, "params": jsonable(dict(self.params))}
         if self.name is not None:
             out["name"] = self.name
         if self.frozen:
@@ -211,7 +211,7 @@ class NetworkSpec:
             "description": self.description,
             "input_shape": list(self.input_shape),
             "init": self.init,
-            "train_defaults": _jsonable(dict(self.train_defaults)),
+            "train_defaults": jsonable(dict(self.train_defaults)),
             "layers": [entry.to_dict() for entry in self.layers],
         }
 
@@ -317,9 +317,10 @@ def _index(index: int, n: int) -> int:
     return index % n
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """Tuples to lists, recursively: the JSON form of parameter values."""
     if isinstance(value, tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: jsonable(v) for k, v in value.items()}
     return value

@@ -19,7 +19,7 @@ from typing import Any
 from engine.builder.block_rules import SubLayer
 from engine.builder.layers import RULES, Shape
 from engine.builder.resolve import Resolved, first_error, resolve
-from engine.builder.spec import NetworkSpec
+from engine.builder.spec import NetworkSpec, jsonable
 
 BYTES_PER_FLOAT = 4
 MACS_NOTE = ("MACs = multiply-accumulates of Linear/Conv layers only (weights), for the "
@@ -102,7 +102,7 @@ class Summary:
             d = asdict(r)
             d["output_shape"] = _list(r.output_shape)
             d["input_shape"] = _list(r.input_shape)
-            d["arguments"] = _jsonable(r.arguments)
+            d["arguments"] = jsonable(r.arguments)
             return d
         layers = []
         for r in self.layers:
@@ -197,12 +197,6 @@ def _list(shape: Shape | None) -> list[int] | None:
     return None if shape is None else list(shape)
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    return value
 
 
 def format_summary(summary: Summary) -> str:
