@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from engine.files import atomic_path, write_text_atomic
+
 if TYPE_CHECKING:  # torch is imported lazily: loading an image must not wait for it
     import torch
 
@@ -184,13 +186,8 @@ def _limit_size(array: np.ndarray, max_side: int) -> tuple[np.ndarray, bool]:
 def save_image(array: np.ndarray, path: str | os.PathLike[str]) -> None:
     """Save an (H, W, 3) or (H, W) uint8 array atomically (format from the suffix)."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
+    with atomic_path(path) as tmp:
         Image.fromarray(np.ascontiguousarray(array)).save(tmp, format=_pil_format(path))
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _pil_format(path: Path) -> str:
@@ -282,13 +279,7 @@ def save_boxes_json(path: str | os.PathLike[str], boxes: np.ndarray,
         "boxes": [{"label": str(lbl), "box": [round(float(v), 2) for v in box]}
                   for lbl, box in zip(labels, b, strict=True)],
     }
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    write_text_atomic(path, json.dumps(data, indent=2) + "\n")
 
 
 def sample_images_dir() -> Path:

@@ -201,19 +201,17 @@ class MainWindow(QMainWindow):
 
     def save_tab_picture(self, path: str) -> bool:
         """Render the current tab to a PNG (written to a temp file, then renamed)."""
-        import os
-        from pathlib import Path
+        from engine.files import atomic_path
 
-        target = Path(path)
-        tmp = target.with_name(f".{target.name}.tmp.png")
-        ok = self.current_tab().grab().save(str(tmp), "PNG")
-        if ok:
-            os.replace(tmp, target)
-            self.context.info(f"Saved a picture of {self.current_tab().title} to {target}")
-        else:
-            tmp.unlink(missing_ok=True)
-            self.context.error(f"Could not write {target}")
-        return ok
+        try:
+            with atomic_path(path) as tmp:
+                if not self.current_tab().grab().save(str(tmp), "PNG"):
+                    raise OSError("Qt could not write the PNG")
+        except OSError as exc:
+            self.context.error(f"Could not write {path}: {exc.strerror or exc}")
+            return False
+        self.context.info(f"Saved a picture of {self.current_tab().title} to {path}")
+        return True
 
     def _ask_save_tab_picture(self) -> None:
         name = f"{self._key_of(self.current_tab())}.png"

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from engine.builder.export import export_code
 from engine.builder.presets import list_presets, preset
 from engine.builder.spec import NetworkSpec
 from engine.builder.summary import MACS_NOTE, format_summary, summarize
+from engine.files import write_text_atomic
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -87,14 +86,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
         sys.stdout.write(code)
         return 0
     out = Path(args.output)
-    # atomic: a crash never leaves half a script behind
-    fd, tmp = tempfile.mkstemp(dir=out.parent if str(out.parent) else ".", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(code)
-        os.replace(tmp, out)
+        write_text_atomic(out, code)  # a crash never leaves half a script behind
     except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise ValueError(f"cannot write {out}: {exc}") from None
     print(f"wrote {out}")
     return 0

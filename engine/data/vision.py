@@ -8,16 +8,16 @@ missing the error says which, where, and how to get them.
 from __future__ import annotations
 
 import gzip
-import os
 import pickle
 import shutil
 import tarfile
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+from engine.files import atomic_path
 
 FASHION_MNIST_LABELS = ("t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt",
                         "sneaker", "bag", "ankle boot")
@@ -59,13 +59,11 @@ def _gunzip_missing(raw: Path) -> None:
         target, packed = raw / stem, raw / f"{stem}.gz"
         if target.exists() or not packed.exists():
             continue
-        fd, tmp = tempfile.mkstemp(dir=raw, suffix=".part")
         try:
-            with gzip.open(packed, "rb") as src, os.fdopen(fd, "wb") as dst:
+            with atomic_path(target) as tmp, gzip.open(packed, "rb") as src, \
+                    open(tmp, "wb") as dst:
                 shutil.copyfileobj(src, dst)
-            os.replace(tmp, target)
         except (OSError, EOFError) as exc:
-            Path(tmp).unlink(missing_ok=True)
             raise ValueError(f"could not decompress {packed}: {exc}. Replace the file with "
                              f"a good copy or decompress it by hand into {raw}.") from exc
 

@@ -8,8 +8,6 @@ every edit; only the diagram is redrawn on a short timer.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -43,6 +41,7 @@ from engine.builder import (
     summarize,
 )
 from engine.builder.spec import check_shape
+from engine.files import write_text_atomic
 from gui.context import AppContext
 from gui.tabs.base import PlaygroundTab
 from gui.tabs.build.diagram import NetworkDiagram
@@ -335,14 +334,7 @@ class BuildTab(PlaygroundTab):
         """Write the spec as JSON atomically (temp file in the same folder + replace)."""
         path = Path(path)
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    f.write(self.spec.to_json() + "\n")
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            write_text_atomic(path, self.spec.to_json() + "\n")
         except OSError as exc:
             self.context.error(f"Build: could not save {path}: {exc.strerror or exc}")
             return False
