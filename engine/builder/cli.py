@@ -9,7 +9,7 @@ from pathlib import Path
 
 from engine.builder.export import export_code
 from engine.builder.presets import list_presets, preset
-from engine.builder.spec import NetworkSpec
+from engine.builder.spec import NetworkSpec, parse_shape
 from engine.builder.summary import MACS_NOTE, format_summary, summarize
 from engine.files import write_text_atomic
 
@@ -53,11 +53,9 @@ def load_network(name_or_path: str) -> NetworkSpec:
 
 def _shape(text: str) -> tuple[int, ...]:
     try:
-        return tuple(int(t) for t in text.replace("x", ",").split(",") if t.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a shape; write ints separated by commas, e.g. 1,1,28,28"
-        ) from None
+        return parse_shape(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _cmd_presets(args: argparse.Namespace) -> int:

@@ -275,6 +275,18 @@ def check_shape(shape: Any) -> tuple[int, ...]:
     return dims
 
 
+def parse_shape(text: str) -> tuple[int, ...]:
+    """``"1,1,28,28"`` / ``"(1, 1, 28, 28)"`` / ``"1×1×28×28"`` -> a checked shape."""
+    cleaned = text.strip().strip("()[]").replace("×", ",").replace("x", ",")
+    parts = [p for p in cleaned.replace(" ", ",").split(",") if p]
+    try:
+        dims = [int(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"input shape {text!r}: use integers separated by commas, e.g. "
+                         "1,1,28,28 (batch, channels, height, width)") from None
+    return check_shape(dims)
+
+
 def _check_train(train: Mapping[str, Any]) -> Params:
     out = {**DEFAULT_TRAIN, **train}
     lr, bs, ne = out["lr"], out["batch_size"], out["num_epochs"]

@@ -14,62 +14,37 @@ from pathlib import Path
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QComboBox,
-    QFileDialog,
-    QGroupBox,
-    QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QMenu,
-    QPushButton,
     QScrollArea,
     QSplitter,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.builder import (
-    MACS_NOTE,
     NetworkSpec,
     Summary,
     export_code,
     format_summary,
     layer,
-    list_presets,
     preset,
     summarize,
 )
-from engine.builder.spec import check_shape
+from engine.builder.spec import parse_shape
 from engine.files import write_text_atomic
 from gui.context import AppContext
 from gui.tabs.base import PlaygroundTab
 from gui.tabs.build.diagram import NetworkDiagram
-from gui.tabs.build.format import bytes_text, shape_text
+from gui.tabs.build.files import SCRIPT_FILTER, ask_path
+from gui.tabs.build.footer import SummaryFooter
 from gui.tabs.build.history import SpecHistory
 from gui.tabs.build.network_table import NetworkTable
 from gui.tabs.build.palette import LayerPalette
 from gui.tabs.build.properties import PropertiesPanel
+from gui.tabs.build.toolbar import EMPTY_ITEM, BuildToolbar, RowButtons, group_box
 
 SETTINGS_KEY = "build/network"
-DIR_KEY = "build/last_dir"
 DEFAULT_PRESET = "lenet"
-EMPTY_ITEM = "(empty network)"
-INPUT_TIP = ("Input shape incl. the batch dim, e.g. 1,1,28,28 (N, C, H, W) or 1,784; "
-             "press Enter to apply")
-JSON_FILTER = "Network spec (*.json);;All files (*)"
-
-
-def parse_shape(text: str) -> tuple[int, ...]:
-    """``"1,1,28,28"`` / ``"(1, 1, 28, 28)"`` / ``"1×1×28×28"`` -> a checked shape."""
-    cleaned = text.strip().strip("()[]").replace("×", ",").replace("x", ",")
-    parts = [p for p in cleaned.replace(" ", ",").split(",") if p]
-    try:
-        dims = [int(p) for p in parts]
-    except ValueError:
-        raise ValueError(f"input shape {text!r}: use integers separated by commas, e.g. "
-                         "1,1,28,28 (batch, channels, height, width)") from None
-    return check_shape(dims)
 
 
 class BuildTab(PlaygroundTab):
@@ -96,8 +71,14 @@ class BuildTab(PlaygroundTab):
         self.table = NetworkTable()
         self.properties = PropertiesPanel()
         self.diagram = NetworkDiagram()
+        self.toolbar = BuildToolbar()
+        self.row_buttons = RowButtons()
+        menu = self.toolbar.export_menu
+        menu.addAction("PyTorch script (.py)…", self._ask_export)
+        menu.addAction("Copy PyTorch code", self.copy_code)
+        menu.addAction("Copy summary table", self.copy_summary)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(_group("Layers", self.palette))
+        splitter.addWidget(group_box("Layers", self.palette))
         splitter.addWidget(self._build_center())
         splitter.addWidget(self._build_right())
         splitter.setStretchFactor(1, 1)
@@ -105,53 +86,10 @@ class BuildTab(PlaygroundTab):
         splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addLayout(self._build_toolbar())
+        layout.addWidget(self.toolbar)
         layout.addWidget(splitter, 1)
         self._connect()
         self._build_shortcuts()
-
-    def _build_toolbar(self) -> QHBoxLayout:
-        bar = QHBoxLayout()
-        self.preset_combo = QComboBox()
-        self.preset_combo.addItem("Load a preset…")
-        self.preset_combo.addItem(EMPTY_ITEM)
-        self.preset_combo.setItemData(1, "Start from an empty network", Qt.ItemDataRole.ToolTipRole)
-        for name in list_presets():
-            self.preset_combo.addItem(name)
-            self.preset_combo.setItemData(self.preset_combo.count() - 1,
-                                          preset(name).description, Qt.ItemDataRole.ToolTipRole)
-        self.preset_combo.setToolTip("Replace the network by one of the book's (undoable)")
-        self.preset_combo.setMinimumContentsLength(16)
-        self.input_edit = QLineEdit()
-        self.input_edit.setToolTip(INPUT_TIP)
-        self.input_edit.setFixedWidth(120)
-        self.undo_button = _tool("↶ Undo", "Undo the last edit (Ctrl+Z)")
-        self.redo_button = _tool("↷ Redo", "Redo (Ctrl+Shift+Z)")
-        self.save_button = _tool("Save…", "Save the network as JSON")
-        self.load_button = _tool("Load…", "Load a network from JSON")
-        self.export_button = _tool("Export ▾", "Export PyTorch code or the summary")
-        self.export_button.setStyleSheet("QToolButton::menu-indicator { image: none; }")
-        menu = QMenu(self.export_button)
-        self.export_file_action = menu.addAction("PyTorch script (.py)…", self._ask_export)
-        self.copy_code_action = menu.addAction("Copy PyTorch code", self.copy_code)
-        self.copy_summary_action = menu.addAction("Copy summary table", self.copy_summary)
-        self.export_button.setMenu(menu)
-        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.send_button = QPushButton("Send to Train ▶")
-        self.send_button.setToolTip("Hand this network to the Train tab")
-        self.send_button.setStyleSheet("QPushButton { font-weight: bold; padding: 4px 12px; }")
-        bar.addWidget(QLabel("Preset"))
-        bar.addWidget(self.preset_combo)
-        bar.addSpacing(10)
-        bar.addWidget(QLabel("Input"))
-        bar.addWidget(self.input_edit)
-        bar.addSpacing(10)
-        for b in (self.undo_button, self.redo_button, self.save_button, self.load_button,
-                  self.export_button):
-            bar.addWidget(b)
-        bar.addStretch(1)
-        bar.addWidget(self.send_button)
-        return bar
 
     def _build_center(self) -> QWidget:
         box = QWidget()
@@ -160,28 +98,11 @@ class BuildTab(PlaygroundTab):
         self.header = QLabel()
         self.header.setWordWrap(True)
         self.header.setTextFormat(Qt.TextFormat.RichText)
-        buttons = QHBoxLayout()
-        self.remove_button = _tool("Remove", "Remove the selected row (Del)")
-        self.duplicate_button = _tool("Duplicate", "Insert a copy below (Ctrl+D)")
-        self.up_button = _tool("▲ Up", "Move the selected row up (Alt+Up)")
-        self.down_button = _tool("▼ Down", "Move the selected row down (Alt+Down)")
-        self.expand_button = _tool("Expand blocks", "Show or hide the sub-layers of blocks")
-        self.expand_button.setCheckable(True)
-        for b in (self.remove_button, self.duplicate_button, self.up_button, self.down_button):
-            buttons.addWidget(b)
-        buttons.addStretch(1)
-        buttons.addWidget(self.expand_button)
-        self.totals = QLabel()
-        self.totals.setTextFormat(Qt.TextFormat.RichText)
-        self.totals.setToolTip(MACS_NOTE)
-        self.status = QLabel()
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.footer = SummaryFooter()
         col.addWidget(self.header)
         col.addWidget(self.table, 1)
-        col.addLayout(buttons)
-        col.addWidget(self.totals)
-        col.addWidget(self.status)
+        col.addWidget(self.row_buttons)
+        col.addWidget(self.footer)
         return box
 
     def _build_right(self) -> QWidget:
@@ -190,8 +111,8 @@ class BuildTab(PlaygroundTab):
         scroll.setWidget(self.properties)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(_group("Properties", scroll))
-        right.addWidget(_group("Diagram", self.diagram))
+        right.addWidget(group_box("Properties", scroll))
+        right.addWidget(group_box("Diagram", self.diagram))
         right.setSizes([450, 290])
         right.setChildrenCollapsible(False)
         return right
@@ -204,20 +125,21 @@ class BuildTab(PlaygroundTab):
         self.diagram.row_clicked.connect(self.table.select_index)
         self.properties.param_edited.connect(self.edit_param)
         self.properties.frozen_toggled.connect(self.set_frozen)
-        self.preset_combo.activated.connect(self._on_preset_combo_activated)
-        self.input_edit.textEdited.connect(self._on_input_edit_text_edited)
-        self.input_edit.editingFinished.connect(
-            lambda: self.set_input_shape_text(self.input_edit.text()))
-        self.undo_button.clicked.connect(self.undo)
-        self.redo_button.clicked.connect(self.redo)
-        self.save_button.clicked.connect(self._ask_save)
-        self.load_button.clicked.connect(self._ask_load)
-        self.send_button.clicked.connect(self.send_to_train)
-        self.remove_button.clicked.connect(self.remove_selected)
-        self.duplicate_button.clicked.connect(self.duplicate_selected)
-        self.up_button.clicked.connect(lambda: self.move_selected(-1))
-        self.down_button.clicked.connect(lambda: self.move_selected(1))
-        self.expand_button.toggled.connect(self._on_expand_button_toggled)
+        bar, rows = self.toolbar, self.row_buttons
+        bar.preset_combo.activated.connect(self._on_preset_combo_activated)
+        bar.input_edit.textEdited.connect(self._on_input_edit_text_edited)
+        bar.input_edit.editingFinished.connect(
+            lambda: self.set_input_shape_text(bar.input_edit.text()))
+        bar.undo_button.clicked.connect(self.undo)
+        bar.redo_button.clicked.connect(self.redo)
+        bar.save_button.clicked.connect(self._ask_save)
+        bar.load_button.clicked.connect(self._ask_load)
+        bar.send_button.clicked.connect(self.send_to_train)
+        rows.remove_button.clicked.connect(self.remove_selected)
+        rows.duplicate_button.clicked.connect(self.duplicate_selected)
+        rows.up_button.clicked.connect(lambda: self.move_selected(-1))
+        rows.down_button.clicked.connect(lambda: self.move_selected(1))
+        rows.expand_button.toggled.connect(self._on_expand_button_toggled)
 
     def _build_shortcuts(self) -> None:
         tab = Qt.ShortcutContext.WidgetWithChildrenShortcut
@@ -298,12 +220,10 @@ class BuildTab(PlaygroundTab):
         try:
             shape = parse_shape(text)
         except ValueError as exc:
-            self.input_edit.setStyleSheet("QLineEdit { border: 2px solid #c62828; }")
-            self.input_edit.setToolTip(str(exc))
+            self.toolbar.show_input_error(str(exc))
             self._set_status(str(exc), error=True)
             return None
-        self.input_edit.setStyleSheet("")
-        self.input_edit.setToolTip(INPUT_TIP)
+        self.toolbar.show_input_error(None)
         return shape
 
     def load_preset(self, name: str) -> None:
@@ -398,23 +318,19 @@ class BuildTab(PlaygroundTab):
         return True
 
     def _ask_save(self) -> None:
-        start = Path(str(self.context.settings.value(DIR_KEY, ""))) / f"{self.spec.name}.json"
-        path, _ = QFileDialog.getSaveFileName(self, "Save network", str(start), JSON_FILTER)
+        path = ask_path(self, self.context.settings, "Save network", save=True,
+                        name=f"{self.spec.name}.json")
         if path:
-            self.context.settings.setValue(DIR_KEY, str(Path(path).parent))
             self.save_network(path)
 
     def _ask_load(self) -> None:
-        start = str(self.context.settings.value(DIR_KEY, ""))
-        path, _ = QFileDialog.getOpenFileName(self, "Load network", start, JSON_FILTER)
+        path = ask_path(self, self.context.settings, "Load network", save=False)
         if path:
-            self.context.settings.setValue(DIR_KEY, str(Path(path).parent))
             self.load_network(path)
 
     def _ask_export(self) -> None:
-        start = Path(str(self.context.settings.value(DIR_KEY, ""))) / f"{self.spec.name}.py"
-        path, _ = QFileDialog.getSaveFileName(self, "Export PyTorch code", str(start),
-                                              "Python script (*.py)")
+        path = ask_path(self, self.context.settings, "Export PyTorch code", save=True,
+                        name=f"{self.spec.name}.py", file_filter=SCRIPT_FILTER)
         if path:
             self.export_code_to(path)
 
@@ -439,18 +355,16 @@ class BuildTab(PlaygroundTab):
         self._update_properties()
         self._update_totals()
         text = ",".join(str(n) for n in spec.input_shape)
-        if not self.input_edit.hasFocus() and self.input_edit.text() != text:
-            self.input_edit.setText(text)
-            self.input_edit.setStyleSheet("")
-            self.input_edit.setToolTip(INPUT_TIP)
+        edit = self.toolbar.input_edit
+        if not edit.hasFocus() and edit.text() != text:
+            edit.setText(text)
+            self.toolbar.show_input_error(None)
         self.header.setText(f"<b>{spec.name}</b> <span style='color:#555'>"
                             f"{spec.description}</span> <span style='color:#888'>· init "
                             f"{spec.init} · {len(spec.layers)} entries</span>")
-        self.undo_button.setEnabled(self.history.can_undo())
-        self.redo_button.setEnabled(self.history.can_redo())
-        has = self.selected_index() is not None
-        for b in (self.remove_button, self.duplicate_button, self.up_button, self.down_button):
-            b.setEnabled(has)
+        self.toolbar.undo_button.setEnabled(self.history.can_undo())
+        self.toolbar.redo_button.setEnabled(self.history.can_redo())
+        self.row_buttons.set_has_selection(self.selected_index() is not None)
         self.context.settings.setValue(SETTINGS_KEY, spec.to_json(indent=None))
         self._diagram_timer.start()
         self.network_changed.emit(spec)
@@ -464,26 +378,10 @@ class BuildTab(PlaygroundTab):
         self.properties.show_entry(i, self.spec.layers[i], row)
 
     def _update_totals(self) -> None:
-        s = self.summary
-        self.totals.setText(
-            f"<b>Params</b> {s.total_params:,} <span style='color:#666'>(trainable "
-            f"{s.trainable_params:,} · frozen {s.frozen_params:,})</span> &nbsp; "
-            f"<b>MACs</b> {s.total_macs:,} &nbsp; <b>Activations</b> "
-            f"{bytes_text(s.total_activation_bytes)}<br><span style='color:#777; "
-            f"font-size:small'>{MACS_NOTE}; activations = float32 outputs of all rows</span>")
-        if s.error:
-            self._set_status(s.error, error=True)
-        elif not self.spec.layers:
-            self._set_status("Empty network: add layers from the palette or load a preset.",
-                             muted=True)
-        else:
-            self._set_status(f"✔ {shape_text(s.input_shape)} → {shape_text(s.output_shape)}"
-                             f" · {len(self.spec.layers)} entries, {len(s.rows)} rows")
+        self.footer.show_summary(self.spec, self.summary)
 
-    def _set_status(self, text: str, *, error: bool = False, muted: bool = False) -> None:
-        self.status.setText(("✖ " if error else "") + text)
-        color = "#b00020" if error else "#666" if muted else "#2e7d32"
-        self.status.setStyleSheet(f"color: {color};")
+    def _set_status(self, text: str, *, error: bool = False) -> None:
+        self.footer.set_status(text, error=error)
 
     def _redraw_diagram(self) -> None:
         self.diagram.show_network(self.spec, self.summary, self.selected_index())
@@ -491,9 +389,7 @@ class BuildTab(PlaygroundTab):
     # ---------------------------------------------------------------- slots
     def _on_table_current_row_changed(self, _index: int) -> None:
         self._update_properties()
-        has = self.selected_index() is not None
-        for b in (self.remove_button, self.duplicate_button, self.up_button, self.down_button):
-            b.setEnabled(has)
+        self.row_buttons.set_has_selection(self.selected_index() is not None)
         self.history.break_merge()
         self._diagram_timer.start()
 
@@ -505,10 +401,11 @@ class BuildTab(PlaygroundTab):
             self._update_totals()  # restore the normal status line
 
     def _on_preset_combo_activated(self, index: int) -> None:
+        combo = self.toolbar.preset_combo
         if index > 0:
-            self.load_preset(self.preset_combo.itemText(index))
-        with QSignalBlocker(self.preset_combo):
-            self.preset_combo.setCurrentIndex(0)
+            self.load_preset(combo.itemText(index))
+        with QSignalBlocker(combo):
+            combo.setCurrentIndex(0)
 
     def _on_expand_button_toggled(self, on: bool) -> None:
         if on:
@@ -516,18 +413,3 @@ class BuildTab(PlaygroundTab):
         else:
             self.table.collapseAll()
 
-
-def _tool(text: str, tip: str) -> QToolButton:
-    b = QToolButton()
-    b.setText(text)
-    b.setToolTip(tip)
-    b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-    return b
-
-
-def _group(title: str, widget: QWidget) -> QGroupBox:
-    box = QGroupBox(title)
-    v = QVBoxLayout(box)
-    v.setContentsMargins(4, 4, 4, 4)
-    v.addWidget(widget)
-    return box

@@ -12,10 +12,12 @@ from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
 from engine.builder import NetworkSpec, layer, preset, summarize
+from engine.builder.spec import parse_shape
 from gui.tabs.build.format import count_text, shape_text
 from gui.tabs.build.history import SpecHistory
 from gui.tabs.build.network_table import COL_MACS, COL_PARAMS, COL_SHAPE, ERROR_BG
-from gui.tabs.build_tab import EMPTY_ITEM, SETTINGS_KEY, BuildTab, parse_shape
+from gui.tabs.build.toolbar import EMPTY_ITEM
+from gui.tabs.build_tab import SETTINGS_KEY, BuildTab
 
 LENET_SHAPES = ["1×6×28×28", "1×6×28×28", "1×6×14×14", "1×16×10×10", "1×16×10×10",
                 "1×16×5×5", "1×400", "1×120", "1×120", "1×84", "1×84", "1×10"]
@@ -46,8 +48,8 @@ def assert_table_matches_engine(tab: BuildTab) -> None:
         assert item.text(COL_PARAMS).startswith(count_text(r.params))
         assert item.text(COL_MACS) == count_text(r.macs)
         assert item.childCount() == len(s.children(r.index))
-    assert f"{s.total_params:,}" in tab.totals.text()
-    assert f"{s.total_macs:,}" in tab.totals.text()
+    assert f"{s.total_params:,}" in tab.footer.totals.text()
+    assert f"{s.total_macs:,}" in tab.footer.totals.text()
 
 
 def type_into(qtbot, editor, text: str) -> None:
@@ -59,8 +61,8 @@ def type_into(qtbot, editor, text: str) -> None:
 def test_first_start_shows_lenet_with_the_books_shapes(tab):
     assert tab.spec == preset("lenet")
     assert column(tab, COL_SHAPE) == LENET_SHAPES
-    assert "61,706" in tab.totals.text()
-    assert "multiply-accumulates" in tab.totals.text()
+    assert "61,706" in tab.footer.totals.text()
+    assert "multiply-accumulates" in tab.footer.totals.text()
     assert_table_matches_engine(tab)
     assert tab.table.current_index() == 0
     assert tab.properties.form.editors["out_channels"].value() == 6
@@ -69,7 +71,7 @@ def test_first_start_shows_lenet_with_the_books_shapes(tab):
 def test_rebuild_lenet_by_hand_from_an_empty_network(tab, qtbot):
     tab.load_preset(EMPTY_ITEM)
     assert tab.spec.layers == ()
-    assert "Empty network" in tab.status.text()
+    assert "Empty network" in tab.footer.status.text()
     assert not tab.send_to_train()
 
     def add(type_name: str, **edits: object) -> None:
@@ -96,7 +98,7 @@ def test_rebuild_lenet_by_hand_from_an_empty_network(tab, qtbot):
 
     assert column(tab, COL_SHAPE) == LENET_SHAPES
     assert tab.summary.total_params == 61_706
-    assert "61,706" in tab.totals.text()
+    assert "61,706" in tab.footer.totals.text()
     assert tab.spec.layers == preset("lenet").layers
     assert_table_matches_engine(tab)
 
@@ -121,11 +123,11 @@ def test_undo_redo_shortcuts_and_buttons(tab, qtbot):
     qtbot.waitActive(tab)
     tab.table.setFocus()
     tab.table.select_index(1)
-    tab.remove_button.click()
+    tab.row_buttons.remove_button.click()
     assert len(tab.spec.layers) == 11
     qtbot.keyClick(tab.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert tab.spec == preset("lenet")
-    assert not tab.undo_button.isEnabled() and tab.redo_button.isEnabled()
+    assert not tab.toolbar.undo_button.isEnabled() and tab.toolbar.redo_button.isEnabled()
     qtbot.keyClick(tab.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier
                    | Qt.KeyboardModifier.ShiftModifier)
     assert len(tab.spec.layers) == 11
@@ -135,11 +137,11 @@ def test_undo_redo_shortcuts_and_buttons(tab, qtbot):
 def test_reorder_duplicate_remove(tab, qtbot):
     lenet = preset("lenet")
     tab.table.select_index(1)
-    tab.down_button.click()  # Sigmoid after the pool
+    tab.row_buttons.down_button.click()  # Sigmoid after the pool
     assert [e.type for e in tab.spec.layers[:3]] == ["Conv2d", "AvgPool2d", "Sigmoid"]
     assert tab.table.current_index() == 2
     assert_table_matches_engine(tab)
-    tab.up_button.click()
+    tab.row_buttons.up_button.click()
     assert tab.spec == lenet
     tab.activateWindow()
     qtbot.waitActive(tab)
@@ -183,7 +185,7 @@ def test_kernel_larger_than_the_map_highlights_the_row_with_the_reason(tab):
     item = tab.table.topLevelItem(6)
     assert item.background(COL_SHAPE).color() == ERROR_BG
     assert "kernel 7" in item.toolTip(0) and "(1, 16, 5, 5)" in item.toolTip(0)
-    assert "kernel 7" in tab.status.text()
+    assert "kernel 7" in tab.footer.status.text()
     assert "kernel 7" in tab.properties.info.text()
     assert tab.table.topLevelItem(7).text(COL_SHAPE) == "—"
     assert not tab.send_to_train()
@@ -195,16 +197,16 @@ def test_kernel_larger_than_the_map_highlights_the_row_with_the_reason(tab):
 
 
 def test_input_shape_field_validates_and_reports_wrong_shapes(tab, qtbot):
-    edit = tab.input_edit
+    edit = tab.toolbar.input_edit
     edit.setFocus()
     type_into(qtbot, edit, "1,784")
     assert tab.spec.input_shape == (1, 1, 28, 28)  # applied on Enter only
     qtbot.keyClick(edit, Qt.Key.Key_Return)
     assert tab.spec.input_shape == (1, 784)
     assert tab.table.topLevelItem(0).background(0).color() == ERROR_BG
-    assert "expects input (N, C, H, W)" in tab.status.text()
+    assert "expects input (N, C, H, W)" in tab.footer.status.text()
     type_into(qtbot, edit, "1,1,a")
-    assert "border" in edit.styleSheet() and "integers" in tab.status.text()
+    assert "border" in edit.styleSheet() and "integers" in tab.footer.status.text()
     qtbot.keyClick(edit, Qt.Key.Key_Return)
     assert tab.spec.input_shape == (1, 784)  # unchanged
     type_into(qtbot, edit, "1,1,32,32")
@@ -244,7 +246,7 @@ def test_invalid_param_shows_a_message_and_keeps_the_spec(tab, qtbot):
 
 # ---------------------------------------------------------------- presets/files
 def test_preset_switch_is_undoable_and_blocks_expand(tab):
-    combo = tab.preset_combo
+    combo = tab.toolbar.preset_combo
     combo.activated.emit(combo.findText("resnet-18"))
     assert tab.spec == preset("resnet-18")
     assert combo.currentIndex() == 0
@@ -253,7 +255,7 @@ def test_preset_switch_is_undoable_and_blocks_expand(tab):
     item = tab.table.topLevelItem(residual)
     assert [item.child(j).text(1) for j in range(item.childCount())] == [
         "conv1", "bn1", "conv2", "bn2"]
-    tab.expand_button.setChecked(True)
+    tab.row_buttons.expand_button.setChecked(True)
     assert item.isExpanded()
     tab.undo()
     assert tab.spec == preset("lenet")
@@ -268,7 +270,7 @@ def test_corrupt_json_shows_an_error_and_keeps_the_network(tab, qtbot, tmp_path,
     assert not tab.load_network(bad)
     assert tab.spec == before
     assert messages and messages[-1][0] == "error" and "not valid JSON" in messages[-1][1]
-    assert "current network is kept" in tab.status.text()
+    assert "current network is kept" in tab.footer.status.text()
     wrong = tmp_path / "wrong.json"
     wrong.write_text('{"input_shape": [1, 4], "layers": [{"type": "Conv3d"}]}')
     assert not tab.load_network(wrong)
@@ -291,7 +293,7 @@ def test_save_load_round_trip_is_atomic(tab, tmp_path):
     tab.load_preset("mlp")
     assert tab.load_network(path)
     assert tab.spec == saved
-    assert "frozen 74,112" in tab.totals.text()
+    assert "frozen 74,112" in tab.footer.totals.text()
     assert NetworkSpec.from_json(path.read_text()) == saved
 
 
@@ -309,7 +311,7 @@ def test_exported_code_runs_and_prints_the_same_param_count(tab, tmp_path):
 
 def test_send_to_train_emits_the_spec(tab, qtbot, context):
     with qtbot.waitSignal(context.network_sent, timeout=1000) as blocker:
-        tab.send_button.click()
+        tab.toolbar.send_button.click()
     assert blocker.args[0] == tab.spec == preset("lenet")
     assert context.current_network == tab.spec
 
