@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.context import AppContext
+from gui.dialogs import IMAGE_DIR_KEY, ask_path
 from gui.image_io import image_file_filter
 from gui.tabs import TABS, TabSpec
 from gui.tabs.base import PendingTab, PlaygroundTab
@@ -191,12 +192,9 @@ class MainWindow(QMainWindow):
 
     # -------------------------------------------------------------- slots
     def _ask_open_image(self) -> None:
-        start = str(self.context.settings.value("files/last_image_dir", ""))
-        path, _ = QFileDialog.getOpenFileName(self, "Open image", start, image_file_filter())
+        path = ask_path(self, self.context.settings, IMAGE_DIR_KEY, "Open image",
+                        file_filter=image_file_filter())
         if path:
-            from pathlib import Path
-
-            self.context.settings.setValue("files/last_image_dir", str(Path(path).parent))
             self.open_image(path)
 
     def save_tab_picture(self, path: str) -> bool:

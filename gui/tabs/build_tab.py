@@ -33,15 +33,16 @@ from engine.builder import (
 from engine.builder.spec import parse_shape
 from engine.files import write_text_atomic
 from gui.context import AppContext
+from gui.dialogs import NETWORK_DIR_KEY, NETWORK_FILTER, ask_path
 from gui.tabs.base import PlaygroundTab
 from gui.tabs.build.diagram import NetworkDiagram
-from gui.tabs.build.files import SCRIPT_FILTER, ask_path
 from gui.tabs.build.footer import SummaryFooter
 from gui.tabs.build.history import SpecHistory
 from gui.tabs.build.network_table import NetworkTable
 from gui.tabs.build.palette import LayerPalette
 from gui.tabs.build.properties import PropertiesPanel
-from gui.tabs.build.toolbar import EMPTY_ITEM, BuildToolbar, RowButtons, group_box
+from gui.tabs.build.toolbar import EMPTY_ITEM, BuildToolbar, RowButtons
+from widgets.group_box import group_box
 
 SETTINGS_KEY = "build/network"
 DEFAULT_PRESET = "lenet"
@@ -78,7 +79,7 @@ class BuildTab(PlaygroundTab):
         menu.addAction("Copy PyTorch code", self.copy_code)
         menu.addAction("Copy summary table", self.copy_summary)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(group_box("Layers", self.palette))
+        splitter.addWidget(group_box("Layers", self.palette, margin=4))
         splitter.addWidget(self._build_center())
         splitter.addWidget(self._build_right())
         splitter.setStretchFactor(1, 1)
@@ -111,8 +112,8 @@ class BuildTab(PlaygroundTab):
         scroll.setWidget(self.properties)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(group_box("Properties", scroll))
-        right.addWidget(group_box("Diagram", self.diagram))
+        right.addWidget(group_box("Properties", scroll, margin=4))
+        right.addWidget(group_box("Diagram", self.diagram, margin=4))
         right.setSizes([450, 290])
         right.setChildrenCollapsible(False)
         return right
@@ -318,19 +319,21 @@ class BuildTab(PlaygroundTab):
         return True
 
     def _ask_save(self) -> None:
-        path = ask_path(self, self.context.settings, "Save network", save=True,
-                        name=f"{self.spec.name}.json")
+        path = ask_path(self, self.context.settings, NETWORK_DIR_KEY, "Save network",
+                        save=True, name=f"{self.spec.name}.json", file_filter=NETWORK_FILTER)
         if path:
             self.save_network(path)
 
     def _ask_load(self) -> None:
-        path = ask_path(self, self.context.settings, "Load network", save=False)
+        path = ask_path(self, self.context.settings, NETWORK_DIR_KEY, "Load network",
+                        file_filter=NETWORK_FILTER)
         if path:
             self.load_network(path)
 
     def _ask_export(self) -> None:
-        path = ask_path(self, self.context.settings, "Export PyTorch code", save=True,
-                        name=f"{self.spec.name}.py", file_filter=SCRIPT_FILTER)
+        path = ask_path(self, self.context.settings, NETWORK_DIR_KEY, "Export PyTorch code",
+                        save=True, name=f"{self.spec.name}.py",
+                        file_filter="Python script (*.py)")
         if path:
             self.export_code_to(path)
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
-    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from engine.images import list_sample_images
 from gui.context import AppContext
+from gui.dialogs import IMAGE_DIR_KEY, ask_path
 from gui.image_io import image_file_filter, load_for_canvas
 from gui.tabs.base import PlaygroundTab
 from widgets.image_canvas import ImageCanvas
@@ -131,7 +131,8 @@ class HomeTab(PlaygroundTab):
         return self.canvas.load_file(path)
 
     def _ask_open(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open image", "", image_file_filter())
+        path = ask_path(self, self.context.settings, IMAGE_DIR_KEY, "Open image",
+                        file_filter=image_file_filter())
         if path:
             self.open_image(path)
 

@@ -14,8 +14,6 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QFileDialog,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -38,6 +36,7 @@ from engine.training import (
     Stopped,
 )
 from gui.context import AppContext
+from gui.dialogs import ask_path
 from gui.tabs.base import PlaygroundTab
 from gui.tabs.train.controls import Banner, ControlBar
 from gui.tabs.train.curves import CurvesView
@@ -56,6 +55,7 @@ from gui.tabs.train.job import (
 from gui.tabs.train.regions import RegionsView
 from gui.tabs.train.runs import Run, RunsPanel, fill_from_history, learned_linear, record_epoch
 from gui.tabs.train.source_panel import SourcePanel
+from widgets.group_box import group_box
 
 PRESET_KEY, SOURCE_KEY, DATASET_KEY = "train/preset", "train/source", "train/dataset"
 DIR_KEY = "train/last_dir"
@@ -84,7 +84,7 @@ class TrainTab(PlaygroundTab):
 
     # ---------------------------------------------------------------- build
     def _build(self) -> None:
-        self.source = SourcePanel()
+        self.source = SourcePanel(self.context.settings)
         self.data = DataPanel(self.context.settings)
         self.hparams = HyperParamsForm()
         left = QWidget()
@@ -92,7 +92,7 @@ class TrainTab(PlaygroundTab):
         col.setContentsMargins(0, 0, 6, 0)
         for title, widget in (("Network", self.source), ("Data", self.data),
                               ("Hyper-parameters", self.hparams)):
-            col.addWidget(_group(title, widget))
+            col.addWidget(group_box(title, widget))
         col.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(left)
@@ -116,7 +116,7 @@ class TrainTab(PlaygroundTab):
         self.views.addTab(self.curves, "Curves")
         self.views.addTab(self.regions, "Decision regions")
         right.addWidget(self.views)
-        right.addWidget(_group("Runs", self.runs_panel))
+        right.addWidget(group_box("Runs", self.runs_panel))
         right.setSizes([520, 200])
         right.setChildrenCollapsible(False)
         body = QVBoxLayout()
@@ -447,25 +447,15 @@ class TrainTab(PlaygroundTab):
         self._update_ckpt_buttons()
 
     def _ask_save(self) -> None:
-        start = str(self.context.settings.value(DIR_KEY, str(Path.home())))
-        path, _ = QFileDialog.getSaveFileName(self, "Save checkpoint",
-                                              str(Path(start) / "run.pt"), CKPT_FILTER)
+        path = ask_path(self, self.context.settings, DIR_KEY, "Save checkpoint", save=True,
+                        name="run.pt", file_filter=CKPT_FILTER)
         if path:
-            self.context.settings.setValue(DIR_KEY, str(Path(path).parent))
             self.save_checkpoint(path)
 
     def _ask_load(self) -> None:
-        start = str(self.context.settings.value(DIR_KEY, str(Path.home())))
-        path, _ = QFileDialog.getOpenFileName(self, "Load checkpoint", start, CKPT_FILTER)
+        path = ask_path(self, self.context.settings, DIR_KEY, "Load checkpoint",
+                        file_filter=CKPT_FILTER)
         if path:
-            self.context.settings.setValue(DIR_KEY, str(Path(path).parent))
             self.load_checkpoint(path)
 
-
-def _group(title: str, widget: QWidget) -> QGroupBox:
-    box = QGroupBox(title)
-    lay = QVBoxLayout(box)
-    lay.setContentsMargins(6, 6, 6, 6)
-    lay.addWidget(widget)
-    return box
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMenu,
     QPushButton,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -111,10 +109,3 @@ def tool_button(text: str, tip: str) -> QToolButton:
     b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
     return b
 
-
-def group_box(title: str, widget: QWidget) -> QGroupBox:
-    box = QGroupBox(title)
-    v = QVBoxLayout(box)
-    v.setContentsMargins(4, 4, 4, 4)
-    v.addWidget(widget)
-    return box

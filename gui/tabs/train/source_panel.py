@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QSettings, QSignalBlocker, Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
-    QFileDialog,
     QGridLayout,
     QLabel,
     QPushButton,
@@ -17,9 +16,9 @@ from PySide6.QtWidgets import (
 )
 
 from engine.builder import NetworkSpec, list_presets, preset, summarize
+from gui.dialogs import NETWORK_DIR_KEY, NETWORK_FILTER, ask_path
 
 BUILD, PRESET, FILE = "build", "preset", "file"
-JSON_FILTER = "Network spec (*.json);;All files (*)"
 
 
 class SourcePanel(QWidget):
@@ -29,8 +28,10 @@ class SourcePanel(QWidget):
     network_changed = Signal(object)
     error_found = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: QSettings | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._settings = settings  # remembers the folder of the last network file
         self.build_spec: NetworkSpec | None = None
         self.file_spec: NetworkSpec | None = None
         self.file_path = ""
@@ -156,6 +157,7 @@ class SourcePanel(QWidget):
             self.set_kind(PRESET)
 
     def _ask_load(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load network", "", JSON_FILTER)
+        path = ask_path(self, self._settings, NETWORK_DIR_KEY, "Load network",
+                        file_filter=NETWORK_FILTER)
         if path:
             self.load_file(path)
