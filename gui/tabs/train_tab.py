@@ -38,6 +38,7 @@ from engine.training import (
 from gui.context import AppContext
 from gui.dialogs import ask_path
 from gui.tabs.base import PlaygroundTab
+from gui.tabs.build.format import shape_text
 from gui.tabs.train.controls import Banner, ControlBar
 from gui.tabs.train.curves import CurvesView
 from gui.tabs.train.data_panel import FALLBACK, DataPanel
@@ -293,7 +294,7 @@ class TrainTab(PlaygroundTab):
             self.regions.show_dataset(data.name, p.task, p.input_shape)
             self.views.setCurrentWidget(self.curves)
         self._regions_key = None  # the next dataset choice redraws the view
-        shape = "×".join(map(str, p.input_shape))
+        shape = shape_text(p.input_shape)
         self.data.show_in_use(f"In use: {p.source} · {p.n_train:,} train / {p.n_test:,} test "
                               f"· examples {shape}")
         self._started = time.perf_counter()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from engine.builder import NetworkSpec, summarize
 from engine.data import DatasetInfo
+from gui.tabs.build.format import shape_text
 
 OK, WARN, BAD = "ok", "warn", "bad"
 
@@ -22,7 +23,7 @@ def check_fit(spec: NetworkSpec | None, info: DatasetInfo,
         return BAD, "No network yet."
     if shape is None:
         return OK, "Input shape known once the image folder is read."
-    dims = "×".join(map(str, shape))
+    dims = shape_text(shape)
     summary = summarize(spec, (1, *shape))
     if summary.error:
         return BAD, f"does not fit {info.title} ({dims}): {summary.error}"

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.jobs import JobControl
+from gui.tabs.build.format import shape_text
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def _build(spec: Any, bundle: Any) -> tuple[Any, Any]:
     from engine.builder import build
 
     fitted = fit_spec(spec, bundle.input_shape)
-    shape = "×".join(str(n) for n in bundle.input_shape)
+    shape = shape_text(bundle.input_shape)
     try:
         return build(fitted), fitted
     except ValueError as exc:

@@ -7,6 +7,8 @@ it into colours, so a redraw is a 96×96 numpy blend on the UI thread.
 from __future__ import annotations
 
 from engine.training import DataSample, DecisionMap
+from gui.tabs.build.format import shape_text
+from gui.tabs.train.job import is_2d_classification
 from widgets.decision_plot import DecisionPlot
 
 NOT_2D_TEXT = ("Decision regions are shown for 2-D datasets: spiral, circles, xor, blobs.\n"
@@ -25,12 +27,12 @@ class RegionsView(DecisionPlot):
     def show_dataset(self, name: str, task: str, input_shape: tuple[int, ...] | None) -> None:
         """The dataset chosen in the Data panel (nothing trained on it yet)."""
         self.last_map = None
-        if task == "classification" and input_shape is not None and tuple(input_shape) == (2,):
+        if input_shape is not None and is_2d_classification(task, input_shape):
             self.show_empty(WAITING_TEXT.format(name=name))
             return
-        shape = "unknown until loaded" if input_shape is None else (
-            "×".join(map(str, input_shape)) if task == "classification"
-            else f"{'×'.join(map(str, input_shape))} ({task})")
+        shape = "unknown until loaded" if input_shape is None else shape_text(input_shape)
+        if input_shape is not None and task != "classification":
+            shape += f" ({task})"
         self.show_empty(NOT_2D_TEXT.format(name=name, shape=shape))
 
     def show_sample(self, sample: DataSample, class_names: tuple[str, ...]) -> None:
