@@ -69,16 +69,17 @@ def describe_exception(exc: BaseException) -> str:
 def _lower_thread_priority(niceness: int = 5) -> None:
     """Let the UI thread win the CPU over a busy worker (Linux: per-thread nice).
 
-    Threads the job starts afterwards (torch's intra-op pool) inherit it. Elsewhere,
-    or without permission, this does nothing.
+    The worker gets the main thread's niceness plus ``niceness`` — a fixed level, so a
+    pool thread reused by many jobs does not sink lower each time. Threads the job starts
+    afterwards (torch's intra-op pool) inherit it. Elsewhere, or without permission, this
+    does nothing.
     """
-    setpriority = getattr(os, "setpriority", None)
-    if setpriority is None or not sys.platform.startswith("linux"):
+    if not sys.platform.startswith("linux") or not hasattr(os, "setpriority"):
         return
     try:
-        tid = threading.get_native_id()
-        setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid)
-                                                 + niceness))
+        main_nice = os.getpriority(os.PRIO_PROCESS, os.getpid())  # the main thread's
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(),
+                       min(19, main_nice + niceness))
     except OSError:
         pass
 

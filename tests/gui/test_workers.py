@@ -113,3 +113,25 @@ def test_describe_exception():
     assert describe_exception(ValueError("bad lr")) == "bad lr"
     assert describe_exception(RuntimeError("CUDA out of memory")).startswith("Out of memory")
     assert "KeyError" in describe_exception(KeyError("x"))
+
+
+def test_worker_priority_is_fixed_however_often_a_pool_thread_is_reused(qtbot):
+    import os
+    import sys
+
+    import pytest
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("per-thread nice is Linux-only")
+    main_nice = os.getpriority(os.PRIO_PROCESS, os.getpid())
+    seen = []
+
+    def job(control):
+        yield os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    runner = JobRunner()
+    runner.event.connect(seen.append)
+    for _ in range(5):  # superqt's pool reuses its threads
+        with qtbot.waitSignal(runner.finished, timeout=5000):
+            runner.start(job)
+    assert seen == [min(19, main_nice + 5)] * 5
