@@ -15,7 +15,6 @@ SCHEDULES = ("none", "step", "cosine")
 INITS = ("default", "normal", "xavier", "kaiming")
 
 
-
 def check_choice(what: str, value: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ValueError(f"{what}={value!r} is not supported; choose one of {', '.join(choices)}")
