@@ -15,6 +15,7 @@ from engine.models.toys import ToyFCN, ToySSD
 from engine.training import EpochEnd, Finished, RunConfig, load_checkpoint, train
 from engine.training.experiment import run
 
+
 def test_marker_is_registered_and_skips_without_cuda(pytestconfig, request) -> None:
     assert any(m.startswith("needs_cuda:") for m in pytestconfig.getini("markers"))
     if not torch.cuda.is_available():
