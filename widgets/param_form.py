@@ -13,9 +13,10 @@ value, so the network follows the keystrokes.
 A field never keeps a text that differs from the value in use: a text that cannot be
 parsed (``3.5``), or that the owner refuses (``reject``), is *pending* — a red note says
 why and ``pending_changed(message)`` tells the owner, which must not claim the network is
-fine meanwhile. Enter, leaving the field (``editingFinished``) or ``revert_pending`` put
-back the value in use before the edit began (re-emitting it when keystrokes on the way
-had changed it: typing ``1e9`` over ``5`` passes through ``1``) and say so.
+fine meanwhile; the value goes back to the one in use before the edit began (re-emitted
+when keystrokes on the way had changed it: typing ``1e9`` over ``5`` passes through
+``1``). Enter, leaving the field (``editingFinished``) or ``revert_pending`` show that
+value again and say so.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from PySide6.QtWidgets import (
 AUTO = "auto"
 INT_LIMIT = 1_000_000
 ERROR_STYLE = "color: #b00020;"
-PENDING_HINT = "Enter or leaving the field restores the value in use"
+PENDING_HINT = "Enter or leaving the field shows it again"
 
 
 class ParamForm(QWidget):
@@ -124,9 +125,14 @@ class ParamForm(QWidget):
         return next(iter(self._pending.values()), "")
 
     def reject(self, name: str, message: str) -> None:
-        """The owner refused the value of ``name``: its text is pending until reverted."""
-        self._pending[name] = message
-        self.show_error(f"{message} — not applied: {PENDING_HINT}")
+        """The text of ``name`` cannot be used (unparsable, or refused by the owner): it is
+        pending until reverted, and the network goes back to the value it had before the
+        edit (keystrokes on the way, the "1" of "1e9", are undone at once)."""
+        before = self._before_edit.get(name, self._values.get(name))
+        self._pending[name] = f"{message} — not applied, {name} stays {value_text(before)}"
+        self.show_error(f"{self._pending[name]} ({PENDING_HINT})")
+        if before is not None and before != self._values.get(name):
+            self.param_edited.emit(name, before)
         self.pending_changed.emit(self.pending_message())
 
     def revert_pending(self) -> list[str]:
@@ -145,7 +151,7 @@ class ParamForm(QWidget):
             _set_editor(self.editors[name], self._fields[name], before)
         if before != self._values.get(name):
             self.param_edited.emit(name, before)
-        note = f"{name}: {text!r} was not applied; back to {format_int_tuple(before)}"
+        note = f"{name}: {text!r} was not applied; back to {value_text(before)}"
         self.show_error("")
         self.pending_changed.emit(self.pending_message())
         return note
@@ -269,6 +275,11 @@ def _read_editor(editor: QWidget, f: Any) -> Any:
     if isinstance(editor, QDoubleSpinBox):
         return editor.value()
     return parse_int_tuple(editor.text(), f.name, auto=f.auto)
+
+
+def value_text(value: Any) -> str:
+    """A value as its editor shows it: ``5``, ``3, 3``, ``auto``, ``0.2``."""
+    return format_int_tuple(value)
 
 
 def format_int_tuple(value: Any) -> str:

@@ -43,7 +43,7 @@ from gui.context import AppContext
 from gui.dialogs import NETWORK_DIR_KEY, NETWORK_FILTER, ask_path
 from gui.tabs.base import PlaygroundTab
 from gui.tabs.build.diagram import NetworkDiagram
-from gui.tabs.build.footer import SummaryFooter
+from gui.tabs.build.footer import SummaryFooter, plural
 from gui.tabs.build.history import SpecHistory
 from gui.tabs.build.network_table import NetworkTable
 from gui.tabs.build.palette import LayerPalette
@@ -423,8 +423,7 @@ class BuildTab(PlaygroundTab):
             message, is_error = self._input_pending
             self._set_status(message, error=is_error, muted=not is_error)
         elif pending:
-            self._set_status(f"{pending} — not applied: the network still uses the value "
-                             "before the edit", error=True)
+            self._set_status(pending, error=True)
 
     def _training_memory(self) -> TrainingMemory | None:
         if self.summary.error or not self.spec.layers:
@@ -503,5 +502,6 @@ def header_html(spec: NetworkSpec, summary: Summary) -> str:
     preset's)."""
     params = "" if summary.error else f" · {summary.total_params:,} params"
     return (f"<b>{spec.name}</b> <span style='color:#555'>{spec.description}</span> "
-            f"<span style='color:#888'>· init {spec.init} · {len(spec.layers)} entries"
+            f"<span style='color:#888'>· init {spec.init} · "
+            f"{plural(len(spec.layers), 'entry', 'entries')}"
             f"{params}</span>")

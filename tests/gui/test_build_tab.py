@@ -379,6 +379,13 @@ def test_diagram_draws_a_box_per_entry_and_selects_rows(tab, qtbot):
     assert tab.properties.form.editors["out_channels"].value() == 16
 
 
+def test_a_gesture_that_ends_where_it_began_leaves_no_undo_step():
+    h = SpecHistory(0)
+    h.push(1, merge_key="k")
+    h.push(0, merge_key="k")
+    assert h.current == 0 and not h.can_undo()
+
+
 def test_history_merges_and_truncates_redo():
     h = SpecHistory(0)
     h.push(1, merge_key="a")
@@ -428,7 +435,9 @@ def test_an_invalid_kernel_size_never_trains_a_hidden_value(tab, qtbot, context,
     type_into(qtbot, editor, typed)
     assert editor.text() == typed
     assert not status_is_ok(tab)  # the ✔ would describe a network that does not train
-    assert "not applied" in tab.footer.status.text()
+    assert "not applied, kernel_size stays 5" in tab.footer.status.text()
+    assert tab.spec.layers[0].params["kernel_size"] == 5  # not the "3" or "1" typed on the way
+    assert "k 5" in tab.table.topLevelItem(0).text(2)
     spec = sent_spec(tab, qtbot, context)  # the button takes the focus first, or not
     shown = tab.properties.form.value("kernel_size")
     assert editor.text() == "5" and shown == 5

@@ -61,7 +61,8 @@ class SummaryFooter(QWidget):
                             muted=True)
         else:
             shapes = (f"{shape_text(s.input_shape)} → {shape_text(s.output_shape)}"
-                      f" · {len(spec.layers)} entries, {len(s.rows)} rows")
+                      f" · {plural(len(spec.layers), 'entry', 'entries')}, "
+                      f"{plural(len(s.rows), 'row')}")
             if memory is not None and device is not None and memory.total > device.bytes:
                 self.set_status(f"{shapes} — but training needs ≈ {size_text(memory.total)} "
                                 f"(batch {memory.batch_size}) and {device_text(device)}: use "
@@ -78,6 +79,10 @@ class SummaryFooter(QWidget):
         color = {"error": ERROR_COLOR, "warning": WARN_COLOR, "muted": MUTED_COLOR,
                  "ok": OK_COLOR}[self.level]
         self.status.setStyleSheet(f"color: {color};")
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n:,} {one if n == 1 else many or one + 's'}"
 
 
 def device_text(device: DeviceMemory) -> str:
