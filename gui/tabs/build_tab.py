@@ -136,6 +136,7 @@ class BuildTab(PlaygroundTab):
         self.diagram.row_clicked.connect(self.table.select_index)
         self.properties.param_edited.connect(self.edit_param)
         self.properties.pending_changed.connect(self._on_properties_pending_changed)
+        self.context.device_changed.connect(lambda _device: self._update_totals())
         self.properties.frozen_toggled.connect(self.set_frozen)
         bar, rows = self.toolbar, self.row_buttons
         bar.preset_combo.activated.connect(self._on_preset_combo_activated)

@@ -549,3 +549,13 @@ def test_bad_network_files_show_a_message_and_keep_the_network(tab, tmp_path, te
     path.write_text(text)
     assert not tab.load_network(path)
     assert reason in tab.footer.status.text() and tab.spec == preset("lenet")
+
+
+def test_the_memory_warning_follows_the_device(tab, context, monkeypatch):
+    from engine.builder.memory import DeviceMemory
+
+    monkeypatch.setattr("gui.tabs.build_tab.device_memory",
+                        lambda device: DeviceMemory(device, 10 * 2**20, "free"))
+    context.device_changed.emit("cuda")  # e.g. Settings → Use CPU only switched off
+    assert tab.footer.status.text().startswith("⚠") and "has 10.0 MiB free" in (
+        tab.footer.status.text())
