@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from engine.device import pick_device
+from engine.errors import explain_out_of_memory, is_out_of_memory
 from engine.jobs import JobControl
 from engine.training.config import RunConfig, config_fields
 from engine.training.events import (
@@ -240,7 +241,7 @@ class TrainingRun(Iterator[TrainEvent]):
         try:
             return self.task.loss(y_hat, y)
         except (IndexError, RuntimeError) as exc:
-            if "out of memory" in str(exc):
+            if is_out_of_memory(exc):
                 raise
             raise ValueError(self.task.explain(y_hat, y, exc)) from exc
 
@@ -265,10 +266,10 @@ class TrainingRun(Iterator[TrainEvent]):
                 if end is not None:
                     yield end
                     return
-        except (torch.OutOfMemoryError, RuntimeError) as exc:
-            if not isinstance(exc, torch.OutOfMemoryError) and "out of memory" not in str(exc):
+        except (RuntimeError, MemoryError) as exc:  # torch.OutOfMemoryError is a RuntimeError
+            if not is_out_of_memory(exc):
                 raise
-            message = _oom_message(self.device, self.epoch, self.step)
+            message = _oom_message(self.device, self.epoch, self.step, exc)
         else:
             yield Finished(self.history)
             return
@@ -519,7 +520,7 @@ def _forward(net: nn.Module, X: torch.Tensor) -> torch.Tensor:
     try:
         return net(X)
     except RuntimeError as exc:
-        if "out of memory" in str(exc):
+        if is_out_of_memory(exc):
             raise
         raise ValueError(f"the network does not fit the data: batches have shape "
                          f"{tuple(X.shape)} and the network failed with: {exc}. Check the "
@@ -586,6 +587,5 @@ def set_rng_states(loader: Any, states: dict[str, torch.Tensor]) -> None:
             gen.set_state(states[key])
 
 
-def _oom_message(device: torch.device, epoch: int, step: int) -> str:
-    return (f"out of memory on {device} at epoch {epoch} step {step + 1} — try a smaller "
-            f"batch size, a smaller resize, a smaller network, or the CPU")
+def _oom_message(device: torch.device, epoch: int, step: int, exc: BaseException) -> str:
+    return explain_out_of_memory(exc, device=device, where=f"at epoch {epoch} step {step + 1}")
