@@ -286,7 +286,7 @@ class TrainingRun(Iterator[TrainEvent]):
         per_batch = bool(after_backward or batch_end)
         started = time.perf_counter()
         lr = opt.param_groups[0]["lr"]
-        meter = _Running(task.meter(device), self.dist)
+        meter = _Running(task.meter(device), self.dist, self.exploded)
         last_report = started
         if self.dist is not None:
             _set_epoch(self.train_iter, self.epoch)
@@ -346,6 +346,10 @@ class TrainingRun(Iterator[TrainEvent]):
             yield from self._call("epoch_end")
         return None
 
+    def exploded(self, value: float) -> bool:
+        """Whether a batch loss counts as divergence (non-finite)."""
+        return not math.isfinite(value)
+
     def _diverged(self, step: int, value: float, lr: float) -> Diverged:
         reason = (f"loss diverged at epoch {self.epoch} step {step} (loss = {value}) — try a "
                   f"lower learning rate (lr was {lr:g})")
@@ -386,8 +390,8 @@ class TrainingRun(Iterator[TrainEvent]):
 class _Running:
     """Batch losses and the task meter of an epoch, on the device until ``flush()``."""
 
-    def __init__(self, meter: Any, dist: Any) -> None:
-        self.meter, self.dist = meter, dist
+    def __init__(self, meter: Any, dist: Any, exploded: Any) -> None:
+        self.meter, self.dist, self.exploded = meter, dist, exploded
         self.losses: list[torch.Tensor] = []
         self.sizes: list[int] = []
         self.first_step = 1
@@ -405,7 +409,7 @@ class _Running:
 
     def flush(self) -> tuple[int, float] | None:
         """Read back the pending batches (one transfer); ``(step, loss)`` of the first
-        non-finite batch loss, or None if all are finite."""
+        diverged batch loss (``TrainingRun.exploded``), or None."""
         t0 = time.perf_counter()
         state = self.meter.state()
         k = len(self.losses)
@@ -416,7 +420,7 @@ class _Running:
         self.seconds += time.perf_counter() - t0  # on a GPU this is where compute finishes
         losses = packed[:k].tolist()
         for i, value in enumerate(losses):
-            if not math.isfinite(value):
+            if self.exploded(value):
                 bad = (self.first_step + i, value)
                 break
         else:
