@@ -93,8 +93,12 @@ class Task:
 
     def explain(self, y_hat: Any, y: Any, exc: Exception) -> str:
         """A sentence for a loss that failed on these shapes."""
-        return (f"the network's output ({_shape(y_hat)}) does not fit the targets "
-                f"({_shape(y)}) of a {self.name} task: {exc}")
+        return _mismatch(self.name, y_hat, y, exc)
+
+
+def _mismatch(task: str, y_hat: Any, y: Any, exc: Exception) -> str:
+    return (f"the network's output ({_shape(y_hat)}) does not fit the targets "
+            f"({_shape(y)}) of a {task} task: {exc}")
 
 
 def _shape(value: Any) -> str:
@@ -181,7 +185,7 @@ class RegressionTask(Task):
 
 def _outputs_message(y_hat: Any, y: Any, exc: Exception) -> str:
     if not isinstance(y_hat, Tensor) or not isinstance(y, Tensor):
-        return Task.explain(Task(), y_hat, y, exc)
+        return _mismatch("book", y_hat, y, exc)
     outputs = y_hat.shape[-1] if y_hat.dim() > 1 else 1
     return (f"the network outputs {outputs} values per example (shape "
             f"{tuple(y_hat.shape)}) but the targets have shape {tuple(y.shape)}"
