@@ -187,7 +187,7 @@ class TrainingRun(Iterator[TrainEvent]):
         self.history = History(settings=dict(settings or {}))
         self.start_epoch = 1
         if resume is not None:
-            self.start_epoch = int(resume.epoch) + 1
+            self.start_epoch = int(resume.epoch or 0) + 1
             if resume.history is not None:
                 self.history.epochs = list(resume.history.epochs)
                 self.history.progress = list(resume.history.progress)
