@@ -35,6 +35,8 @@ from engine.data.vision import (
     load_cifar10,
     load_mnist_style,
 )
+from engine.segmentation.scenes import SCENE_CLASSES
+from engine.segmentation.voc import VOC_CLASSES
 
 _TOY_OPTIONS = {"noise": 0.1}
 _TOY_DEFAULT_SIZES = (400, 200)
@@ -90,6 +92,47 @@ def _load_masks(req: LoadRequest) -> Splits:
     names = ("background", "square", "disc")[:classes]
     return Splits((X[:n_tr], y[:n_tr]), (X[n_tr:], y[n_tr:]),
                   f"generated masks (offline, seed {req.seed})", names, classes)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_scenes(n: int, size: int, objects: tuple[int, int], seed: int
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    from engine.segmentation.scenes import make_scenes
+
+    return make_scenes(n, size=size, objects=objects, seed=seed)
+
+
+def _load_scenes(req: LoadRequest) -> Splits:
+    from engine.segmentation.voc import normalize_image
+
+    n_tr = check_count("n_train", req.n_train, 800)
+    n_te = check_count("n_test", req.n_test, 200)
+    opts = req.options
+    size = opts["size"]
+    if not isinstance(size, int) or isinstance(size, bool) or size % 8 or not 16 <= size <= 512:
+        raise ValueError(f"size={size!r} must be a multiple of 8 from 16 to 512 (the FCN's "
+                         f"light setting downsamples by 8; the book's by 32)")
+    objects = (int(opts["min_objects"]), int(opts["max_objects"]))
+    train = _cached_scenes(n_tr, size, objects, 2 * req.seed)
+    test = _cached_scenes(n_te, size, objects, 2 * req.seed + 1)
+    # scaled to [0, 1] per batch, then ImageNet-normalised like VOC (one input convention)
+    splits = [TensorBatchDataset(X, y, transform=normalize_image) for X, y in (train, test)]
+    return Splits(*splits, f"procedural scenes (offline, seed {req.seed})",
+                  input_shape=(3, size, size))
+
+
+def _load_voc(req: LoadRequest) -> Splits:
+    from engine.segmentation.voc import load_voc
+
+    crop = (int(req.options["crop_height"]), int(req.options["crop_width"]))
+    train, test, source = load_voc(req.data_root(), crop_size=crop, download=req.download,
+                                   seed=req.seed)
+    g = torch.Generator().manual_seed(req.seed)
+    for ds, n, name in ((train, req.n_train, "n_train"), (test, req.n_test, "n_test")):
+        if n is not None and check_count(name, n, 0) < len(ds):
+            keep = torch.randperm(len(ds), generator=g)[:n].sort().values.tolist()
+            ds.files = [ds.files[i] for i in keep]
+    return Splits(train, test, source, input_shape=(3, *crop))
 
 
 def _load_boxes(req: LoadRequest) -> Splits:
@@ -176,6 +219,19 @@ _DATASETS: dict[str, DatasetInfo] = {
                     "16x16 images of a square and a disc with a class per pixel; for "
                     "per-pixel classifiers (FCN).", {"size": 16, "classes": 3, "noise": 0.1},
                     loader=_load_masks, target="mask"),
+        DatasetInfo("procedural-scenes", "Procedural scenes (offline, per-pixel)",
+                    "segmentation", (3, 64, 64), 5, SCENE_CLASSES, True,
+                    "64x64 colour scenes of discs, squares, triangles and plus signs over "
+                    "textured backgrounds, with exact per-pixel labels; generated from a "
+                    "seed (800/200). The offline set of the Segment tab.",
+                    {"size": 64, "min_objects": 2, "max_objects": 4}, loader=_load_scenes,
+                    target="mask"),
+        DatasetInfo("voc2012", "Pascal VOC2012 segmentation", "segmentation", (3, 320, 480),
+                    21, VOC_CLASSES, False,
+                    "The book's semantic segmentation set (1,464 train / 1,449 val photos, "
+                    "21 classes), randomly cropped to 320x480; read from the data folder "
+                    "(VOCdevkit/VOC2012).", {"crop_height": 320, "crop_width": 480},
+                    loader=_load_voc, target="mask"),
         DatasetInfo("toy-boxes", "Toy boxes (detection)", "detection", (1, 32, 32), 1,
                     ("box",), True, "32x32 images with one bright rectangle and its box; "
                     "for SSD-style detectors.", {"size": 32, "noise": 0.05},

@@ -85,6 +85,12 @@ def _toy_fcn(*, num_classes: int, in_channels: int, hidden: int = 8) -> nn.Modul
     return ToyFCN(in_channels, num_classes, hidden)
 
 
+def _fcn(*, num_classes: int, in_channels: int, stride: int = 32) -> nn.Module:
+    from engine.segmentation.network import FCN
+
+    return FCN(num_classes, in_channels=in_channels, stride=stride)
+
+
 def _toy_ssd(*, num_classes: int, in_channels: int) -> nn.Module:
     from engine.models.toys import ToySSD
 
@@ -98,6 +104,13 @@ ZOO: dict[str, ZooEntry] = {e.name: e for e in (
                          "ImageNet weights from torchvision's cache when asked."),
     ZooEntry("toy-fcn", "Toy FCN (per-pixel)", "segmentation", _toy_fcn, {"hidden": 8},
              head="head.", description="3x3 conv, ReLU, 1x1 conv to k classes per pixel."),
+    ZooEntry("fcn", "FCN (ResNet-18 body, d2l 14.11)", "segmentation", _fcn, {"stride": 32},
+             head="final_conv.", pretrained=("ResNet18_Weights", "DEFAULT"),
+             description="The book's fully convolutional network: ResNet-18 without its "
+                         "last two children, a 1x1 conv to k classes and a bilinear-"
+                         "initialised ConvTranspose2d(k=64, s=32, p=16); stride 16 or 8 is "
+                         "a lighter setting for small images. Pretrained ImageNet backbone "
+                         "from torchvision's cache when asked."),
     ZooEntry("toy-ssd", "Toy SSD (boxes)", "detection", _toy_ssd, head="cls_head.",
              description="One-scale SSD returning (anchors, cls_preds, bbox_preds), as "
                          "TinySSD does (d2l 14.7)."),

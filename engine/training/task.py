@@ -80,6 +80,8 @@ class Task:
 
     name = "task"
     metrics: tuple[MetricInfo, ...] = ()
+    per_class: MetricInfo | None = None
+    """A metric also reported per class as ``<split>_<key>_<c>`` (segmentation's IoU)."""
 
     def loss(self, y_hat: Any, y: Any) -> Tensor:  # pragma: no cover - interface
         raise NotImplementedError
@@ -195,14 +197,20 @@ def _outputs_message(y_hat: Any, y: Any, exc: Exception) -> str:
 
 
 # -- per-pixel classification (FCN, d2l 14.11) ---------------------------------------------
+IGNORE_INDEX = 255
+"""Target value of pixels no class is scored on (VOC's object borders)."""
+
+
 class _PixelMeter(Meter):
     """A confusion matrix over pixels, on the device. Filled with ``index_add_`` rather
     than torchmetrics' ``bincount`` update, which reads the maximum back to the host
     (a sync per batch on a GPU); reduced with torchmetrics' own ``MulticlassJaccardIndex``
-    reduction. Pixel accuracy is its trace over its sum."""
+    reduction. Pixel accuracy is its trace over its sum. Pixels whose target is
+    ``ignore_index`` add nothing."""
 
-    def __init__(self, device: torch.device, num_classes: int | None) -> None:
-        self.device, self.num_classes = device, num_classes
+    def __init__(self, device: torch.device, num_classes: int | None,
+                 ignore_index: int | None = IGNORE_INDEX) -> None:
+        self.device, self.num_classes, self.ignore_index = device, num_classes, ignore_index
         self.confmat: Tensor | None = None
         if num_classes is not None:
             self._make(num_classes)
@@ -216,10 +224,13 @@ class _PixelMeter(Meter):
         if self.confmat is None:  # classes from the network's output channels
             self._make(y_hat.shape[1])
         k = self.num_classes
-        index = (y.reshape(-1).long() * k + y_hat.detach().argmax(dim=1).reshape(-1)).clamp_(
-            0, k * k - 1)
-        ones = torch.ones((), dtype=torch.long, device=index.device).expand(index.numel())
-        self.confmat.view(-1).index_add_(0, index, ones)
+        target = y.reshape(-1).long()
+        index = (target * k + y_hat.detach().argmax(dim=1).reshape(-1)).clamp_(0, k * k - 1)
+        if self.ignore_index is None:
+            counts = torch.ones((), dtype=torch.long, device=index.device).expand(index.numel())
+        else:
+            counts = (target != self.ignore_index).long()
+        self.confmat.view(-1).index_add_(0, index, counts)
 
     def state(self) -> list[Tensor]:
         return [self.confmat] if self.confmat is not None else []
@@ -234,34 +245,59 @@ class _PixelMeter(Meter):
         if total == 0:
             return {"pixel_acc": 0.0, "miou": 0.0}
         miou = _jaccard_index_reduce(confmat, average="macro")
-        return {"pixel_acc": int(confmat.trace()) / total, "miou": float(miou)}
+        out = {"pixel_acc": int(confmat.trace()) / total, "miou": float(miou)}
+        per_class = _jaccard_index_reduce(confmat, average="none")
+        present = (confmat.sum(0) + confmat.sum(1)) > 0
+        out.update({f"iou_{c}": float(per_class[c]) for c in range(len(per_class))
+                    if present[c]})  # a class absent from targets and predictions: no IoU
+        return out
 
 
 class PixelClassificationTask(Task):
     """Per-pixel classes: logits ``y_hat (Tensor[B, k, H, W])``, masks
-    ``y (Tensor[B, H, W], int64)``; pixel accuracy and mean IoU (torchmetrics'
-    ``MulticlassJaccardIndex`` reduction, macro over classes, of a confusion matrix
-    kept on the device).
+    ``y (Tensor[B, H, W], int64)``; per-pixel cross-entropy (the book's FCN loss),
+    pixel accuracy and mean IoU (torchmetrics' ``MulticlassJaccardIndex`` reduction,
+    macro over the classes present, of a confusion matrix kept on the device), and each
+    class's IoU as ``<split>_iou_<c>`` (``per_class``; absent when class ``c`` is in
+    neither targets nor predictions) for a table at each epoch end.
 
     Args:
         num_classes: k; None takes it from the network's output at the first batch.
+        ignore_index: target value skipped by the loss and the metrics (VOC's borders,
+            255); None scores every pixel.
     """
 
     name = "segmentation"
     metrics = (MetricInfo("pixel_acc", "pixel accuracy"), MetricInfo("miou", "mean IoU"))
+    per_class = MetricInfo("iou", "IoU", splits=("test",))
 
-    def __init__(self, num_classes: int | None = None, loss: str = "cross-entropy") -> None:
+    def __init__(self, num_classes: int | None = None, loss: str = "cross-entropy",
+                 ignore_index: int | None = IGNORE_INDEX) -> None:
         if num_classes is not None and (not isinstance(num_classes, int) or num_classes < 2):
             raise ValueError(f"num_classes={num_classes!r} must be an integer >= 2")
         if loss != "cross-entropy":
             raise ValueError(f"loss={loss!r}: per-pixel classification uses cross-entropy")
-        self.num_classes = num_classes
+        self.num_classes, self.ignore_index = num_classes, ignore_index
 
     def loss(self, y_hat: Tensor, y: Tensor) -> Tensor:
-        return F.cross_entropy(y_hat, y)  # mean over every pixel of the batch
+        # the mean over every scored pixel of the batch
+        return F.cross_entropy(y_hat, y, ignore_index=-100 if self.ignore_index is None
+                               else self.ignore_index)
 
     def meter(self, device: torch.device) -> Meter:
-        return _PixelMeter(device, self.num_classes)
+        return _PixelMeter(device, self.num_classes, self.ignore_index)
+
+    def explain(self, y_hat: Any, y: Any, exc: Exception) -> str:
+        if isinstance(y_hat, Tensor) and isinstance(y, Tensor) and y_hat.dim() == 4:
+            if y_hat.shape[-2:] != y.shape[-2:]:
+                return (f"the network outputs {y_hat.shape[-2]}x{y_hat.shape[-1]} label maps "
+                        f"but the masks are {y.shape[-2]}x{y.shape[-1]}: make the input size "
+                        f"a multiple of the network's stride (FCN: 32, or 8 / 16 in the "
+                        f"light setting): {exc}")
+            top = int(y.masked_fill(y == self.ignore_index, -1).max())
+            return (f"the masks hold classes up to {top} "
+                    f"but the network outputs {y_hat.shape[1]} classes: {exc}")
+        return super().explain(y_hat, y, exc)
 
 
 # -- boxes from anchors (TinySSD, d2l 14.7) ------------------------------------------------
