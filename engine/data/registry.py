@@ -95,7 +95,7 @@ def _load_masks(req: LoadRequest) -> Splits:
 
 
 @functools.lru_cache(maxsize=4)
-def _cached_scenes(n: int, size: int, objects: tuple[int, int], seed: int
+def _cached_scenes(n: int, size: int | tuple[int, int], objects: tuple[int, int], seed: int
                    ) -> tuple[torch.Tensor, torch.Tensor]:
     from engine.segmentation.scenes import make_scenes
 
@@ -108,17 +108,19 @@ def _load_scenes(req: LoadRequest) -> Splits:
     n_tr = check_count("n_train", req.n_train, 800)
     n_te = check_count("n_test", req.n_test, 200)
     opts = req.options
-    size = opts["size"]
-    if not isinstance(size, int) or isinstance(size, bool) or size % 8 or not 16 <= size <= 512:
-        raise ValueError(f"size={size!r} must be a multiple of 8 from 16 to 512 (the FCN's "
-                         f"light setting downsamples by 8; the book's by 32)")
+    hw = (opts["size"], opts["size"] if opts["width"] is None else opts["width"])
+    for name, v in zip(("size", "width"), hw, strict=True):
+        if not isinstance(v, int) or isinstance(v, bool) or v % 8 or not 16 <= v <= 1024:
+            raise ValueError(f"{name}={v!r} must be a multiple of 8 from 16 to 1024 (the FCN's "
+                             f"light setting downsamples by 8; the book's by 32)")
+    size = hw if hw[0] != hw[1] else hw[0]
     objects = (int(opts["min_objects"]), int(opts["max_objects"]))
     train = _cached_scenes(n_tr, size, objects, 2 * req.seed)
     test = _cached_scenes(n_te, size, objects, 2 * req.seed + 1)
     # scaled to [0, 1] per batch, then ImageNet-normalised like VOC (one input convention)
     splits = [TensorBatchDataset(X, y, transform=normalize_image) for X, y in (train, test)]
     return Splits(*splits, f"procedural scenes (offline, seed {req.seed})",
-                  input_shape=(3, size, size))
+                  input_shape=(3, *hw))
 
 
 def _load_voc(req: LoadRequest) -> Splits:
@@ -223,8 +225,10 @@ _DATASETS: dict[str, DatasetInfo] = {
                     "segmentation", (3, 64, 64), 5, SCENE_CLASSES, True,
                     "64x64 colour scenes of discs, squares, triangles and plus signs over "
                     "textured backgrounds, with exact per-pixel labels; generated from a "
-                    "seed (800/200). The offline set of the Segment tab.",
-                    {"size": 64, "min_objects": 2, "max_objects": 4}, loader=_load_scenes,
+                    "seed (800/200); size (and width) set the height (width). The offline set "
+                    "of the Segment tab.",
+                    {"size": 64, "width": None, "min_objects": 2, "max_objects": 4},
+                    loader=_load_scenes,
                     target="mask"),
         DatasetInfo("voc2012", "Pascal VOC2012 segmentation", "segmentation", (3, 320, 480),
                     21, VOC_CLASSES, False,

@@ -165,3 +165,56 @@ def label2image(labels: np.ndarray, colormap: np.ndarray | list) -> np.ndarray:
     table = np.vstack([cmap, np.full((1, 3), 255, np.uint8)])
     idx = np.where((labels >= 0) & (labels < len(cmap)), labels, len(cmap))
     return table[idx]
+
+
+@dataclass(frozen=True, eq=False)
+class SegmentationModel:
+    """A network for the viewer: the module, its class names and where it came from."""
+
+    net: nn.Module
+    class_names: tuple[str, ...]
+    source: str
+
+
+def load_segmentation_checkpoint(path: str) -> SegmentationModel:
+    """A per-pixel network from a checkpoint of this app (``python -m engine train ...
+    --save run.pt``, the Segment tab's Train section).
+
+    Raises:
+        ValueError: not one of our checkpoints, not a segmentation network (e.g. a
+            classifier's), or weights that do not fit the architecture it names.
+    """
+    from pathlib import Path
+
+    from engine.data import dataset_info
+    from engine.models.ref import ModelRef
+    from engine.models.zoo import build_model, check_state_dict
+    from engine.training.checkpoint import load_checkpoint
+
+    ckpt = load_checkpoint(path)
+    name = Path(path).name
+    config = ckpt.config or {}
+    if ckpt.model_ref is None:
+        raise ValueError(f"{name} holds no model reference; save it from this version of the app")
+    ref = ModelRef.from_dict(ckpt.model_ref, where=f"{name}: model")
+    dataset = config.get("dataset")
+    info = None
+    try:
+        info = dataset_info(dataset) if dataset else None
+    except ValueError:
+        info = None
+    task = config.get("task") or (info.task if info else None)
+    if task != "segmentation":
+        raise ValueError(f"{name} is a {task or 'non-segmentation'} checkpoint ({ref.describe()}); "
+                         f"the viewer needs a per-pixel network such as the FCN")
+    num_classes = ref.options.get("num_classes") or (info.num_classes if info else None)
+    in_channels = ref.options.get("in_channels") or (
+        info.input_shape[0] if info and info.input_shape else 3)
+    built = build_model(ref, input_shape=(in_channels, 64, 64), num_classes=num_classes)
+    check_state_dict(built.net, ckpt.model_state, source=f"checkpoint {name}")
+    built.net.load_state_dict(ckpt.model_state)
+    built.net.eval()
+    names = tuple(info.class_names) if info and info.class_names else tuple(
+        f"class {i}" for i in range(num_classes or 0))
+    epochs = f", {ckpt.epoch} epochs" if ckpt.epoch else ""
+    return SegmentationModel(built.net, names, f"{ref.name} from {name} ({dataset}{epochs})")

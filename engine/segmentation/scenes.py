@@ -66,20 +66,23 @@ def _inside(cls: Tensor, px: Tensor, py: Tensor) -> Tensor:
                                                  torch.where(c == 3, triangle, plus)))
 
 
-def _render(n: int, size: int, objects: tuple[int, int], g: torch.Generator
+def _render(n: int, size: tuple[int, int], objects: tuple[int, int], g: torch.Generator
             ) -> tuple[Tensor, Tensor]:
     def rand(*shape: int) -> Tensor:
         return torch.rand(*shape, generator=g)
 
-    coords = (torch.arange(size, dtype=torch.float32) + 0.5) / size * 2 - 1
-    yy, xx = coords.view(1, -1, 1), coords.view(1, 1, -1)
+    h, w = size
+    side = min(h, w)  # objects are sized by the shorter side; x spans wider scenes
+    yy = ((torch.arange(h, dtype=torch.float32) + 0.5) / side * 2 - h / side).view(1, -1, 1)
+    xx = ((torch.arange(w, dtype=torch.float32) + 0.5) / side * 2 - w / side).view(1, 1, -1)
     image = _background(n, yy, xx, g)
-    mask = torch.zeros(n, size, size, dtype=torch.long)
+    mask = torch.zeros(n, h, w, dtype=torch.long)
     count = torch.randint(objects[0], objects[1] + 1, (n,), generator=g)
     for slot in range(objects[1]):
         cls = torch.randint(1, len(SCENE_CLASSES), (n,), generator=g)
         radius = (0.22 + rand(n) * 0.26)[:, None, None]
-        cx, cy = (rand(n) * 1.5 - 0.75)[:, None, None], (rand(n) * 1.5 - 0.75)[:, None, None]
+        cx = ((rand(n) * 2 - 1) * (w / side - 0.25))[:, None, None]
+        cy = ((rand(n) * 2 - 1) * (h / side - 0.25))[:, None, None]
         theta = (rand(n) * 2 * math.pi)[:, None, None]
         qx, qy = (xx - cx) / radius, (yy - cy) / radius
         px = torch.cos(theta) * qx + torch.sin(theta) * qy
@@ -103,34 +106,36 @@ def _render(n: int, size: int, objects: tuple[int, int], g: torch.Generator
     return image.clamp_(0.0, 1.0), mask
 
 
-def make_scenes(n: int, *, size: int = 64, objects: tuple[int, int] = (2, 4), seed: int = 0
-                ) -> tuple[Tensor, Tensor]:
+def make_scenes(n: int, *, size: int | tuple[int, int] = 64, objects: tuple[int, int] = (2, 4),
+                seed: int = 0) -> tuple[Tensor, Tensor]:
     """Generate ``n`` procedural segmentation scenes.
 
     Args:
         n: number of scenes.
-        size: side in pixels (a multiple of the network's stride, e.g. 64 for 8 or 32).
+        size: side in pixels, or ``(height, width)`` (multiples of the network's stride,
+            e.g. 64 for 8 or 32; the book's crop is (320, 480)).
         objects: least and most objects per scene.
         seed: the same ``(n, size, objects, seed)`` always gives the same scenes.
 
     Returns:
-        ``X (Tensor[n, 3, size, size], uint8)`` and masks ``y (Tensor[n, size, size],
-        int64)`` in ``[0, len(SCENE_CLASSES))``.
+        ``X (Tensor[n, 3, H, W], uint8)`` and masks ``y (Tensor[n, H, W], int64)`` in
+        ``[0, len(SCENE_CLASSES))``.
     """
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"n={n!r} must be a positive integer")
-    if not isinstance(size, int) or not 8 <= size <= 1024:
-        raise ValueError(f"size={size!r} must be an integer from 8 to 1024")
+    hw = (size, size) if isinstance(size, int) else tuple(size)
+    if len(hw) != 2 or not all(isinstance(v, int) and 8 <= v <= 1024 for v in hw):
+        raise ValueError(f"size={size!r} must be an integer (or a pair) from 8 to 1024")
     lo, hi = objects
     if not (isinstance(lo, int) and isinstance(hi, int) and 0 <= lo <= hi <= 16):
         raise ValueError(f"objects={objects!r} must be (least, most) with 0 <= least <= most "
                          f"<= 16")
     g = torch.Generator().manual_seed(seed)
-    X = torch.empty(n, 3, size, size, dtype=torch.uint8)
-    y = torch.empty(n, size, size, dtype=torch.long)
+    X = torch.empty(n, 3, *hw, dtype=torch.uint8)
+    y = torch.empty(n, *hw, dtype=torch.long)
     for start in range(0, n, _CHUNK):
         stop = min(n, start + _CHUNK)
-        image, mask = _render(stop - start, size, (lo, hi), g)
+        image, mask = _render(stop - start, hw, (lo, hi), g)
         X[start:stop] = image.mul_(255.0).round_().to(torch.uint8)
         y[start:stop] = mask
     return X, y

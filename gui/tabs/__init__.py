@@ -42,6 +42,9 @@ TABS: tuple[TabSpec, ...] = (
     TabSpec("train", "Train", "gui.tabs.train_tab", "TrainTab",
             "train a network on a dataset with live loss / accuracy curves; compare runs, "
             "save checkpoints (d2l 3.4, 4.5, 7.6)"),
+    TabSpec("segment", "Segment", "gui.tabs.segment_tab", "SegmentTab",
+            "transposed convolution step by step, the book's FCN trained offline, per-pixel "
+            "predictions on your own photos (d2l 14.9–14.11)"),
 )
 
 
