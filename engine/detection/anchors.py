@@ -76,16 +76,17 @@ def multibox_prior(data: Tensor, sizes: Sequence[float], ratios: Sequence[float]
     deltas = _half_sizes(height, width, sizes, ratios, device)
     k = deltas.shape[0]
     cy, cx = _centers(height, device), _centers(width, device)
-    # x depends only on the column and y only on the row. A (W, k, 4) row template
-    # holds the finished x coordinates and the y deltas; one broadcast add of the
-    # per-row y centres (and exact zeros for x) writes the (H, W, k, 4) result in a
-    # single pass. The float additions are the book's, so the output is bit-identical.
+    # x depends only on the column and y only on the row, so one image row of the
+    # output, viewed flat (W * k * 4 floats), is a fixed template (finished x values,
+    # y deltas) plus the row's y centre at the y places: template + cy * mask, where
+    # mask is 1 at y and 0 at x. One addcmul over (H, W * k * 4) writes the result
+    # as long contiguous rows. cy * 1 and cy * 0 are exact (fused or not), so each
+    # value is the book's single float32 addition, centre + delta: bit-identical.
     row = deltas.expand(width, k, 4).clone()
     row[..., 0::2] += cx[:, None, None]
-    col = torch.zeros((height, 1, 1, 4), dtype=torch.float32, device=device)
-    col[..., 1::2] = cy[:, None, None, None]
-    out = torch.empty((height, width, k, 4), dtype=torch.float32, device=device)
-    torch.add(row, col, out=out)
+    mask = torch.tensor([0.0, 1.0, 0.0, 1.0], device=device).expand(width, k, 4)
+    out = torch.empty((height, width * k * 4), dtype=torch.float32, device=device)
+    torch.addcmul(row.reshape(1, -1), cy[:, None], mask.reshape(1, -1), out=out)
     return out.reshape(1, -1, 4)
 
 

@@ -30,6 +30,8 @@ def test_book_oracle_561x728() -> None:
 @pytest.mark.parametrize(("h", "w", "sizes", "ratios"), [
     (7, 5, SIZES, RATIOS), (1, 1, [0.3], [1.0]), (4, 9, [0.2, 0.9], [0.5, 1, 3, 4]),
     (30, 20, [0.1], [2]), (3, 3, [1.3], [1, 1]),
+    (561, 728, SIZES, RATIOS), (1, 97, [0.3, 0.05], [1, 0.25]), (83, 1, [2.5], [7, 1, 0.1]),
+    (64, 48, [0.9, 0.7, 0.5, 0.3, 0.1], [1, 2, 0.5, 3, 1 / 3]), (13, 211, [1e-3], [1e3]),
 ])
 def test_prior_is_bit_identical_to_the_book(h: int, w: int, sizes: list[float],
                                             ratios: list[float]) -> None:
