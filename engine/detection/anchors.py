@@ -2,7 +2,9 @@
 
 Anchor ``k`` of a pixel uses, in this order, (s_1, r_1), (s_2, r_1), ..., (s_n, r_1),
 (s_1, r_2), ..., (s_1, r_m): n + m - 1 anchors per pixel, as in the book. Widths
-are scaled by h / w so that r = 1 anchors are square in pixels.
+are scaled by h / w of the H × W given, so that r = 1 anchors are square in its
+pixels: s·h·√r by s·h/√r. Anchors of a feature map drawn on an image of another shape
+(the book's ``display_anchors``) are stretched by the two shapes' ratio.
 """
 
 from __future__ import annotations

@@ -39,6 +39,14 @@ def test_prior_is_bit_identical_to_the_book(h: int, w: int, sizes: list[float],
     assert torch.equal(multibox_prior(x, sizes, ratios), book_multibox_prior(x, sizes, ratios))
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_prior_on_cuda_is_bit_identical_to_the_book() -> None:
+    x = torch.zeros(1, 3, 561, 728, device="cuda")
+    ours = multibox_prior(x, SIZES, RATIOS)
+    assert ours.device.type == "cuda"
+    assert torch.equal(ours, book_multibox_prior(x, SIZES, RATIOS))
+
+
 def test_anchors_at_pixel_equals_slicing_the_prior() -> None:
     h, w = 37, 53
     k = len(SIZES) + len(RATIOS) - 1
