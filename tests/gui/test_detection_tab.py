@@ -358,3 +358,26 @@ def test_r1_note_tells_the_drawn_shape(lab, fmap, square):
     text = panel.readout.text()
     assert f"{w:.0f}×{h:.0f} px" in text
     assert ("not square" not in text) == square == (abs(w - h) < 0.5)
+
+
+def test_ctrl_z_undoes_box_edits_only_while_the_lab_is_shown(qtbot, context):
+    from PySide6.QtWidgets import QTabBar
+
+    from gui.main_window import MainWindow
+
+    window = MainWindow(context)  # context's device is known: the real tabs are built
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=3000)  # shortcuts need it
+    window.show_tab("detection")
+    lab = window.tab("detection")
+    lab.state.add_box([1, 1, 50, 50], "x")
+    tab_bar = window.tabs.findChild(QTabBar)
+    tab_bar.setFocus()  # as after clicking the tab: focus is not inside the lab
+    qtbot.keyClick(tab_bar, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert lab.gt_labels == ["cat", "eye", "eye", "nose"]
+    window.show_tab("build")
+    lab.state.add_box([1, 1, 50, 50], "y")
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert lab.gt_labels[-1] == "y"  # the Build tab's Ctrl+Z is not the lab's
