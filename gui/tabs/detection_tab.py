@@ -59,6 +59,9 @@ class DetectionTab(PlaygroundTab):
         self.state = LabState(BOOK_SIZES, BOOK_RATIOS, self)
         self._notice = ""  # what loading the image changed (downscale, frames, ...)
         self._gt_source = ""  # where the ground truth came from
+        # Unsaved box edits of images no longer shown, by path: opening another image
+        # must not throw away boxes someone drew; they come back with their image.
+        self._unsaved: dict[str, tuple[np.ndarray, list[str]]] = {}
         self.canvas = ImageCanvas(loader=load_for_canvas,
                                   empty_text="Drop an image here or use File → Open image…")
         self.panels: list[LabPanel] = []
@@ -81,7 +84,8 @@ class DetectionTab(PlaygroundTab):
         self.info = QLabel()
         self.info.setWordWrap(True)
         sample = QPushButton("Sample image")
-        sample.setToolTip("Reload the bundled cat photo with its ground-truth boxes")
+        sample.setToolTip("Show the bundled cat photo with its ground-truth boxes (boxes "
+                          "you edited and did not save come back too; Undo drops them)")
         sample.clicked.connect(self.load_sample)
         fit = QPushButton("Fit")
         fit.setToolTip("Zoom to fit the image (scroll to zoom, drag to pan)")
@@ -167,6 +171,8 @@ class DetectionTab(PlaygroundTab):
         self._notice = notice
         if notice:
             self.context.warn(f"{Path(path).name}: {notice}")
+        if self.state.image_path and self.state.is_edited():
+            self._unsaved[self.state.image_path] = (self.state.boxes.copy(), self.state.labels)
         boxes, labels, self._gt_source = self._ground_truth_for(Path(path))
         h, w = array.shape[:2]
         clipped = self.state.set_image(path, w, h, boxes, labels)
@@ -174,6 +180,11 @@ class DetectionTab(PlaygroundTab):
             self.context.warn(
                 f"{Path(path).stem}.boxes.json: {clipped} box(es) reached outside the "
                 f"{w}×{h} image and were clipped to it (boxes with no area left dropped).")
+        edits = self._unsaved.pop(path, None)
+        if edits is not None:
+            self.state.replace_boxes(*edits, "restore unsaved box edits")
+            self.context.info(f"{Path(path).name}: your unsaved box edits are back "
+                              "(Undo returns to the saved boxes).")
 
     def _on_state_image_changed(self) -> None:
         self._update_caption()

@@ -381,3 +381,18 @@ def test_ctrl_z_undoes_box_edits_only_while_the_lab_is_shown(qtbot, context):
     lab.state.add_box([1, 1, 50, 50], "y")
     qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert lab.gt_labels[-1] == "y"  # the Build tab's Ctrl+Z is not the lab's
+
+
+def test_unsaved_boxes_come_back_with_their_image(lab, tmp_path):
+    lab.state.add_box([20, 20, 80, 90], "whisker")
+    Image.fromarray(np.zeros((64, 80, 3), np.uint8)).save(tmp_path / "other.png")
+    assert lab.open_image(str(tmp_path / "other.png"))
+    assert lab.gt_labels == []
+    lab.load_sample()
+    assert lab.gt_labels == ["cat", "eye", "eye", "nose", "whisker"]
+    assert "edited, not saved" in lab.info.text()
+    lab.state.undo()  # back to the boxes of the file
+    assert lab.gt_labels == ["cat", "eye", "eye", "nose"]
+    assert "edited" not in lab.info.text()
+    lab.load_sample()  # nothing edited now: nothing to restore
+    assert lab.gt_labels == ["cat", "eye", "eye", "nose"]

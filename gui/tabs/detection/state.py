@@ -156,6 +156,11 @@ class LabState(QObject):
         w, h = self._size
         return fit_box(box, w, h) if w and h else np.asarray(box, dtype=np.float64)
 
+    def replace_boxes(self, boxes: np.ndarray, labels: Sequence[str], text: str) -> None:
+        """Replace all boxes (clipped to the image) as one undo step named ``text``."""
+        fitted = [self.fit(b) for b in np.asarray(boxes, dtype=np.float64).reshape(-1, 4)]
+        self._edit(text, np.array(fitted).reshape(-1, 4), [str(lbl) for lbl in labels])
+
     def add_box(self, box: Sequence[float], label: str) -> None:
         boxes = np.vstack([self._boxes, self.fit(box)[None]])
         self._edit(f"add box '{label}'", boxes, [*self._labels, label])
