@@ -219,6 +219,10 @@ def labelling(lab, qtbot):
 def test_draw_box_over_a_box_draws_and_the_caption_counts_it(lab, labelling, qtbot):
     labelling.class_combo.setCurrentText("whisker")
     labelling.draw_button.setChecked(True)
+    lab.canvas.view.setFocus()
+    qtbot.keyClick(lab.canvas.view, Qt.Key.Key_Escape)  # Esc leaves draw mode
+    assert not lab.canvas.draw_mode
+    labelling.draw_button.setChecked(True)
     mouse_drag(qtbot, lab.canvas, (40, 200), (120, 280))  # starts inside the cat box
     np.testing.assert_allclose(lab.gt_boxes[0], CAT)  # the cat box did not move
     assert lab.gt_labels == ["cat", "eye", "eye", "nose", "whisker"]

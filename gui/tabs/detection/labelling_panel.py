@@ -86,8 +86,12 @@ class LabellingPanel(LabPanel):
         self.draw_button = QPushButton("Draw box")
         self.draw_button.setCheckable(True)
         self.draw_button.setToolTip("Then drag on the image to draw a ground-truth box "
-                                    "(also over other boxes; it stays inside the image)")
+                                    "(also over other boxes; it stays inside the image). "
+                                    "Esc cancels")
         self.draw_button.toggled.connect(self.lab.canvas.set_draw_mode)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.lab.canvas,
+                  activated=lambda: self.draw_button.setChecked(False),
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         rename = QPushButton("Set class")
         rename.setToolTip("Give the selected box the class typed on the left")
         rename.clicked.connect(self._rename_selected)
