@@ -165,27 +165,41 @@ _EXIF_TRANSPOSE = {  # as ImageOps.exif_transpose
     6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
-_PIL_LIMIT_LOCK = threading.Lock()
 
 
-@contextmanager
-def _own_bomb_checks() -> Iterator[None]:
-    """Lift PIL's fixed pixel-count limit while this module's own checks apply.
+class _PilLimitLift:
+    """Lifts PIL's fixed pixel-count limit while at least one ``load_image`` runs.
 
     PIL warns above ~89 MP and refuses above ~179 MP whatever the file holds, which
     refuses ordinary 108 MP and 200 MP phone photos. Inside ``load_image`` the pixel
     count is judged against the file's size (``_check_decodable``) and what is decoded
     against memory (``_check_decode_budget``) instead. The limit is a PIL global, so
-    it is lifted under a lock and restored at once; PIL calls elsewhere in the
-    process keep PIL's default outside these moments.
+    the lift is counted: loads on several threads overlap freely, the first one in
+    saves PIL's value and the last one out restores it.
     """
-    with _PIL_LIMIT_LOCK:
-        saved = Image.MAX_IMAGE_PIXELS
-        Image.MAX_IMAGE_PIXELS = None
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = 0
+        self._saved: int | None = None
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._count == 0:
+                self._saved = Image.MAX_IMAGE_PIXELS
+                Image.MAX_IMAGE_PIXELS = None
+            self._count += 1
         try:
             yield
         finally:
-            Image.MAX_IMAGE_PIXELS = saved
+            with self._lock:
+                self._count -= 1
+                if self._count == 0:
+                    Image.MAX_IMAGE_PIXELS = self._saved
+
+
+_own_bomb_checks = _PilLimitLift()
 
 
 def _fit_size(w: int, h: int, max_side: int) -> tuple[int, int]:

@@ -317,3 +317,24 @@ def test_save_boxes_json_round_trip(tmp_path):
     assert gt.labels == ("cat", "eye") and gt.classes == ("cat", "eye")
     with pytest.raises(ValueError, match="one label per box"):
         images.save_boxes_json(tmp_path / "b.json", boxes, ["cat"])
+
+
+def test_overlapping_loads_restore_pils_limit(tmp_path):
+    import threading
+
+    limit = Image.MAX_IMAGE_PIXELS
+    (tmp_path / "a.jpg").write_bytes(_flat_jpeg(3000, 2000))
+    errors: list[BaseException] = []
+
+    def load():
+        try:
+            load_image(tmp_path / "a.jpg", max_side=1000)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and limit == Image.MAX_IMAGE_PIXELS
