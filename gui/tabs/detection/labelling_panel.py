@@ -51,7 +51,7 @@ class LabellingPanel(LabPanel):
         self.anchors_px = np.zeros((0, 4))
         self.cell: tuple[int, int] | None = None
         self._gt_items: list = []
-        self._gt_item_labels = []
+        self._gt_item_labels: list[str] = []
         self._syncing = False  # pushing the state into the editable boxes
         self._build_ground_truth()
         self._build_anchor_controls()
