@@ -123,10 +123,12 @@ class Stopped:
 
 @dataclass(frozen=True)
 class Diverged(Stopped):
-    """Stopped because the training loss became NaN or infinite.
+    """Stopped because the training loss became NaN or infinite, or exploded (over
+    ``EXPLODE_FACTOR`` times the first batch loss and over ``EXPLODE_FLOOR``; see
+    ``engine.training.trainer``).
 
     Attributes:
-        loss: the non-finite batch loss (``nan``, ``inf`` or ``-inf``).
+        loss: the batch loss that diverged (``nan``, ``inf``, ``-inf`` or a huge value).
     """
 
     kind: str = "diverged"

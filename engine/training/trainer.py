@@ -7,8 +7,15 @@
 
 Per-batch cost is kept to what the book's loop does plus two tiny kernels: batch losses
 and correct counts stay on the device in a list and are read back (one sync) only at
-progress points, where the NaN/inf check also happens — a run that diverges at step 31
+progress points, where the divergence check also happens — a run that diverges at step 31
 is reported as "epoch e step 31" even if the next progress point is at step 40.
+
+Divergence is a NaN/inf batch loss, or a finite one that exploded: above
+``EXPLODE_FACTOR`` (1e6) times the run's first batch loss (the untrained network's loss,
+computed before any update) *and* above ``EXPLODE_FLOOR`` (1e4). An MLP at lr 10000
+reaches losses of 1e24-1e33 at chance accuracy; no run that is learning goes a million
+times above where it started, and the floor keeps a net that starts near zero loss (a
+loaded, trained one) from being stopped by harmless noise.
 """
 
 from __future__ import annotations
@@ -45,6 +52,9 @@ from engine.training.setup import (
     make_optimizer,
     make_schedule,
 )
+
+EXPLODE_FACTOR = 1e6
+EXPLODE_FLOOR = 1e4
 
 
 @dataclass(frozen=True)
@@ -169,8 +179,8 @@ def train(
 
     Returns:
         A ``TrainingRun``: an iterator of ``BatchProgress`` / ``EpochEnd`` events ending
-        with exactly one ``Finished`` or ``Stopped`` (``Diverged`` on NaN/inf loss; ``kind ==
-        "out-of-memory"`` when the device ran out of memory).
+        with exactly one ``Finished`` or ``Stopped`` (``Diverged`` on a NaN/inf or
+        exploding loss; ``kind == "out-of-memory"`` when the device ran out of memory).
     """
     train_iter, test_iter, data_task, dataset, batch_size = _split_data(data)
     if not isinstance(num_epochs, int) or isinstance(num_epochs, bool) or num_epochs < 1:
@@ -225,6 +235,7 @@ class TrainingRun(Iterator[TrainEvent]):
         self.steps = len(train_iter)  # type: ignore[arg-type]
         self.history = History(settings=asdict(s))
         self.epoch = self.step = 0
+        self.first_loss: float | None = None  # the run's first batch loss (see EXPLODE_*)
         self.optimizer: torch.optim.Optimizer | None = None
         self._events = self.events()
 
@@ -305,7 +316,7 @@ class TrainingRun(Iterator[TrainEvent]):
         net, opt, s, control = self.net, self.optimizer, self.s, self.control
         started = time.perf_counter()
         lr = opt.param_groups[0]["lr"]
-        meter = _Meter(self.classify)
+        meter = _Meter(self.classify, self)
         last_report = started
         net.train()
         self.step = 0
@@ -352,9 +363,21 @@ class TrainingRun(Iterator[TrainEvent]):
         return None
 
     def _diverged(self, step: int, value: float, lr: float) -> Diverged:
-        reason = (f"loss diverged at epoch {self.epoch} step {step} (loss = {value}) — try a "
+        what = f"loss = {value}" if not math.isfinite(value) else (
+            f"loss = {value:.3g}, over {EXPLODE_FACTOR:.0e} times the first batch's "
+            f"{self.first_loss:.3g}")
+        reason = (f"loss diverged at epoch {self.epoch} step {step} ({what}) — try a "
                   f"lower learning rate (lr was {lr:g})")
         return Diverged(reason, self.history, self.epoch, step, loss=value)
+
+    def exploded(self, value: float) -> bool:
+        """Whether a batch loss counts as divergence (non-finite or exploded)."""
+        if not math.isfinite(value):
+            return True
+        if self.first_loss is None:
+            self.first_loss = value
+            return False
+        return value > EXPLODE_FLOOR and value > EXPLODE_FACTOR * abs(self.first_loss)
 
     def _evaluate(self) -> tuple[float | None, float | None] | None:
         """``(test_loss, test_acc)`` after an epoch; None if a stop came meanwhile."""
@@ -382,8 +405,8 @@ class TrainingRun(Iterator[TrainEvent]):
 class _Meter:
     """Running loss/accuracy of an epoch, kept on the device until ``flush()``."""
 
-    def __init__(self, classify: bool) -> None:
-        self.classify = classify
+    def __init__(self, classify: bool, run: TrainingRun) -> None:
+        self.classify, self.run = classify, run
         self.losses: list[torch.Tensor] = []
         self.corrects: list[torch.Tensor] = []
         self.sizes: list[int] = []
@@ -400,13 +423,13 @@ class _Meter:
 
     def flush(self) -> tuple[int, float] | None:
         """Read back the pending batches (one device sync); ``(step, loss)`` of the first
-        non-finite batch loss, or None if all are finite."""
+        diverged batch loss (non-finite or exploded, ``TrainingRun.exploded``), or None."""
         t0 = time.perf_counter()
         losses = torch.stack(self.losses).double().cpu().tolist()
         corrects = torch.stack(self.corrects).sum().item() if self.corrects else 0
         self.seconds += time.perf_counter() - t0  # on a GPU this is where compute finishes
         for i, value in enumerate(losses):
-            if not math.isfinite(value):
+            if self.run.exploded(value):
                 return self.first_step + i, value
         self.loss_sum += sum(v * n for v, n in zip(losses, self.sizes, strict=True))
         self.correct += corrects

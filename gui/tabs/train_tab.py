@@ -422,13 +422,18 @@ class TrainTab(PlaygroundTab):
         s.setValue(PRESET_KEY, self.source.preset_combo.currentText())
         if spec is not None:
             defaults = spec.train_defaults
-            self.hparams.apply_defaults(defaults)
-            self.hparams.set_values(init=None)
+            self.hparams.apply_recipe(self._recipe_name(spec), defaults)
             self.data.set_dataset(str(defaults.get("dataset", self.data.name)))
             self.data.set_resize(defaults.get("resize"))
         self._check_fit()
         if not self.runner.is_running():
             self._set_state("idle")
+
+    def _recipe_name(self, spec: NetworkSpec) -> str:
+        kind = self.source.kind()
+        if kind == "preset":
+            return f"preset {spec.name}"
+        return f"{spec.name} (from {'Build' if kind == 'build' else 'file'})"
 
     def _on_hparams_changed(self) -> None:
         if not self._restoring:

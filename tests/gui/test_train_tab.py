@@ -327,3 +327,53 @@ def test_trained_blobs_regions_show_both_class_colours(tab, qtbot, context):
                 if 0.25 < 1 - w < 0.75 and error < 12:
                     found[k] += 1
     assert min(found.values()) > 50, found
+
+
+def test_switching_network_applies_its_recipe_whole_and_marks_edits(tab):
+    tab.source.set_preset("mlp")
+    tab.hparams.set_values(optimizer="adam", weight_decay=0.01, schedule="cosine")
+    tab.source.set_preset("lenet")
+    hp = tab.hparams.values()  # the issue: LeNet + Adam at lr 0.9
+    assert (hp.lr, hp.optimizer, hp.weight_decay, hp.schedule) == (0.9, "sgd", 0.0, "none")
+    assert tab.hparams.edited() == [] and not tab.hparams.reset_button.isEnabled()
+    assert "recipe of preset lenet" in tab.hparams.recipe_label.text()
+    tab.hparams.set_values(lr=0.3, optimizer="momentum")
+    assert tab.hparams.edited() == ["lr", "optimizer"]
+    assert tab.hparams.row_labels["lr"].text().endswith("✎")
+    assert "0.9" in tab.hparams.row_labels["lr"].toolTip()
+    assert not tab.hparams.row_labels["batch_size"].text().endswith("✎")
+    assert "2 fields changed" in tab.hparams.recipe_label.text()
+    tab.hparams.reset_button.click()
+    assert tab.hparams.values().lr == 0.9 and tab.hparams.values().optimizer == "sgd"
+    assert tab.hparams.edited() == []
+
+
+def test_a_restart_does_not_mix_recipes(qtbot, context):
+    s = context.settings
+    s.setValue("train/preset", "lenet")  # values remembered for another network's recipe
+    for key, value in (("lr", 0.9), ("optimizer", "adam"), ("seed", 5), ("recipe", "preset mlp")):
+        s.setValue(f"train/hparams/{key}", value)
+    t = TrainTab(context)
+    qtbot.addWidget(t)
+    hp = t.hparams.values()
+    assert (hp.lr, hp.optimizer, hp.seed) == (0.9, "sgd", 5)  # lenet's recipe whole
+    t.hparams.set_values(optimizer="adam")  # an edit of lenet's recipe is remembered
+    again = TrainTab(context)
+    qtbot.addWidget(again)
+    assert again.hparams.values().optimizer == "adam" and again.hparams.edited() == ["optimizer"]
+
+
+def test_typing_an_out_of_range_lr_says_it_was_limited(tab, qtbot):
+    from PySide6.QtCore import Qt
+
+    box = tab.hparams.lr
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box, "1e6")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert box.value() == 1e4
+    note = tab.hparams.notes["lr"]
+    assert note.isVisible() and "limited to 10000" in note.text() and "1e+06" in note.text()
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box, "1e-3")  # scientific notation is taken as typed
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert box.value() == pytest.approx(1e-3) and not note.isVisible()
