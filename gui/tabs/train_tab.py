@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from engine.builder import NetworkSpec
 from engine.data import TRUE_B, TRUE_W
+from engine.files import SaveError, check_writable
 from engine.training import (
     BatchProgress,
     DataSample,
@@ -61,6 +62,20 @@ from widgets.group_box import group_box
 PRESET_KEY, SOURCE_KEY, DATASET_KEY = "train/preset", "train/source", "train/dataset"
 DIR_KEY = "train/last_dir"
 CKPT_FILTER = "Checkpoint (*.pt);;All files (*)"
+SAVE_TIP = "Save the selected run's network, optimiser state, spec and history (.pt)"
+
+
+def savable(run: Run) -> tuple[bool, str]:
+    """Whether ``run``'s network is worth a checkpoint, and if not why (for the tooltip)."""
+    if run.model is None:
+        return False, "This run has no network to save (its weights were not kept)"
+    if run.status in ("running", "paused"):
+        return False, "Stop the run (or let it finish) before saving it"
+    if run.status in ("failed", "diverged"):
+        return False, f"Run {run.number} {run.status}: its weights are not a trained network"
+    if run.status != "loaded" and (run.history is None or not run.history.progress):
+        return False, f"Run {run.number} ended before its first training step"
+    return True, ""
 
 
 class TrainTab(PlaygroundTab):
@@ -104,8 +119,7 @@ class TrainTab(PlaygroundTab):
         self.curves = CurvesView()
         self.runs_panel = RunsPanel()
         self.save_button = QPushButton("Save checkpoint…")
-        self.save_button.setToolTip("Save the selected run's network, optimiser state, spec "
-                                    "and history (.pt)")
+        self.save_button.setToolTip(SAVE_TIP)
         self.load_button = QPushButton("Load checkpoint…")
         self.load_button.setToolTip("Load a checkpoint saved here as a new run")
         self.runs_panel.buttons.insertWidget(0, self.save_button)
@@ -170,6 +184,9 @@ class TrainTab(PlaygroundTab):
         self.hparams.changed.connect(self._on_hparams_changed)
         self.runs_panel.selection_changed.connect(self._on_runs_selection_changed)
         self.runs_panel.remove_requested.connect(self.remove_runs)
+        self.curves.exported.connect(lambda path: self.context.info(f"Train: curves saved to "
+                                                                    f"{path}"))
+        self.curves.export_failed.connect(self._on_curves_export_failed)
         self.context.network_sent.connect(self.source.set_build_network)
         self.context.device_changed.connect(lambda _d: self._show_device())
 
@@ -239,6 +256,12 @@ class TrainTab(PlaygroundTab):
         extra = {"run": run.number, "network": run.network, "dataset": run.dataset,
                  "settings": {k: v for k, v in run.settings.items()},
                  "status": run.status, "reason": run.reason}
+        try:
+            check_writable(path)  # a missing or unwritable folder is said now, in one line
+        except SaveError as exc:
+            self.show_banner("error", str(exc))
+            self.context.error(f"Train: {exc}")
+            return False
         history = run.history or History(settings=dict(run.settings))
         self.ckpt_runner.start(save_job(path, run.model, history, extra))
         return True
@@ -391,8 +414,10 @@ class TrainTab(PlaygroundTab):
 
     def _update_ckpt_buttons(self) -> None:
         runs = self.selected_runs()
-        self.save_button.setEnabled(len(runs) == 1 and runs[0].model is not None
-                                    and runs[0].status not in ("running", "paused"))
+        ok, why = (savable(runs[0]) if len(runs) == 1 else
+                   (False, "Select one run to save its checkpoint"))
+        self.save_button.setEnabled(ok)
+        self.save_button.setToolTip(SAVE_TIP if ok else why)
 
     def _show_device(self) -> None:
         if not self.runner.is_running():
@@ -420,6 +445,8 @@ class TrainTab(PlaygroundTab):
         s = self.context.settings
         s.setValue(SOURCE_KEY, self.source.kind())
         s.setValue(PRESET_KEY, self.source.preset_combo.currentText())
+        if not self.runner.is_running() and self.banner.level in ("error", "warning"):
+            self.hide_banner()  # about the previous network (or its run): no longer true
         if spec is not None:
             defaults = spec.train_defaults
             self.hparams.apply_recipe(self._recipe_name(spec), defaults)
@@ -434,6 +461,10 @@ class TrainTab(PlaygroundTab):
         if kind == "preset":
             return f"preset {spec.name}"
         return f"{spec.name} (from {'Build' if kind == 'build' else 'file'})"
+
+    def _on_curves_export_failed(self, message: str) -> None:
+        self.show_banner("error", message)
+        self.context.error(f"Train: {message}")
 
     def _on_hparams_changed(self) -> None:
         if not self._restoring:

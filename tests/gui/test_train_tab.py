@@ -9,6 +9,7 @@ import torch
 from engine.builder import NetworkSpec, layer, preset
 from engine.training import BatchProgress
 from gui.tabs.train.curves import EMPTY_TEXT
+from gui.tabs.train.job import save_job
 from gui.tabs.train_tab import TrainTab
 
 
@@ -377,3 +378,40 @@ def test_typing_an_out_of_range_lr_says_it_was_limited(tab, qtbot):
     qtbot.keyClicks(box, "1e-3")  # scientific notation is taken as typed
     qtbot.keyClick(box, Qt.Key.Key_Return)
     assert box.value() == pytest.approx(1e-3) and not note.isVisible()
+
+
+def too_few_outputs() -> NetworkSpec:
+    """Builds and runs, but its 2 outputs cannot score 10 classes: fails at the first step."""
+    return NetworkSpec("two-outputs", (1, 1, 28, 28), (layer("Flatten"),
+                                                        layer("Linear", out_features=2)))
+
+
+def test_a_failed_run_cannot_be_saved_and_its_error_goes_with_a_new_network(tab, qtbot,
+                                                                              context):
+    context.send_network(too_few_outputs())
+    tab.data.set_subset(128, 64)
+    tab.hparams.set_values(num_epochs=1, batch_size=32)
+    run_to_end(qtbot, tab)
+    run = tab.runs[1]
+    assert run.status == "failed" and run.model is not None
+    tab.runs_panel.select([1])
+    assert not tab.save_button.isEnabled()  # a failed 0-epoch run has nothing to save
+    assert "failed" in tab.save_button.toolTip()
+    assert tab.banner.isVisible() and tab.banner.level == "error"
+    tab.source.set_preset("lenet")  # a new network: the old error no longer applies
+    assert not tab.banner.isVisible()
+
+
+def test_saving_a_checkpoint_into_a_missing_folder_says_so_at_once(tab, qtbot, tmp_path):
+    configure(tab, "softmax-regression", n_train=128, n_test=64)
+    run_to_end(qtbot, tab)
+    target = tmp_path / "gone" / "run.pt"
+    assert not tab.save_checkpoint(str(target))
+    assert tab.banner.text() == (f"could not save {target}: the folder {tmp_path / 'gone'} "
+                                 f"does not exist")
+    (tmp_path / "file.txt").write_text("x")
+    with qtbot.waitSignal(tab.ckpt_runner.failed, timeout=10000) as failed:
+        tab.ckpt_runner.start(save_job(str(tmp_path / "file.txt" / "r.pt"), tab.runs[1].model,
+                                       tab.runs[1].history, {}))
+    message = failed.args[0]
+    assert "Unexpected" not in message and "file.txt is a file, not a folder" in message
