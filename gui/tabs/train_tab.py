@@ -36,6 +36,16 @@ from engine.training import (
     History,
     Stopped,
 )
+from engine.training.runstore import (
+    default_runs_dir,
+    load_runs,
+    new_run_id,
+    purge_removed,
+    remove_run,
+    run_files,
+    save_run,
+    undo_remove,
+)
 from gui.context import AppContext
 from gui.dialogs import ask_path
 from gui.tabs.base import PlaygroundTab
@@ -49,6 +59,7 @@ from gui.tabs.train.job import (
     Loaded,
     Prepared,
     Saved,
+    copy_job,
     is_2d_classification,
     load_job,
     save_job,
@@ -60,6 +71,7 @@ from gui.tabs.train.source_panel import SourcePanel
 from widgets.group_box import group_box
 
 PRESET_KEY, SOURCE_KEY, DATASET_KEY = "train/preset", "train/source", "train/dataset"
+KEEP_WEIGHTS_KEY = "train/keep_weights"
 DIR_KEY = "train/last_dir"
 CKPT_FILTER = "Checkpoint (*.pt);;All files (*)"
 SAVE_TIP = "Save the selected run's network, optimiser state, spec and history (.pt)"
@@ -67,7 +79,7 @@ SAVE_TIP = "Save the selected run's network, optimiser state, spec and history (
 
 def savable(run: Run) -> tuple[bool, str]:
     """Whether ``run``'s network is worth a checkpoint, and if not why (for the tooltip)."""
-    if run.model is None:
+    if run.model is None and not run.weights:
         return False, "This run has no network to save (its weights were not kept)"
     if run.status in ("running", "paused"):
         return False, "Stop the run (or let it finish) before saving it"
@@ -91,11 +103,15 @@ class TrainTab(PlaygroundTab):
         self._restoring = False
         self._class_names: tuple[str, ...] = ()
         self._regions_key: tuple[object, ...] | None = None
+        self.runs_dir = default_runs_dir()  # every run is kept here (runstore)
+        self._removed: list[list[Run]] = []  # undo stack of removed runs
+        self._pending_id = ""
         self.runner = self.make_runner("training")
         self.ckpt_runner = self.make_runner("checkpoint")
         self._build()
         self._connect()
         self._restore()
+        self._restore_runs()
         self._set_state("idle")
 
     # ---------------------------------------------------------------- build
@@ -184,6 +200,9 @@ class TrainTab(PlaygroundTab):
         self.hparams.changed.connect(self._on_hparams_changed)
         self.runs_panel.selection_changed.connect(self._on_runs_selection_changed)
         self.runs_panel.remove_requested.connect(self.remove_runs)
+        self.runs_panel.undo_requested.connect(self.undo_remove)
+        self.runs_panel.keep_weights.toggled.connect(
+            lambda on: self.context.settings.setValue(KEEP_WEIGHTS_KEY, bool(on)))
         self.curves.exported.connect(lambda path: self.context.info(f"Train: curves saved to "
                                                                     f"{path}"))
         self.curves.export_failed.connect(self._on_curves_export_failed)
@@ -201,6 +220,8 @@ class TrainTab(PlaygroundTab):
         self.data.set_dataset(str(s.value(DATASET_KEY, self.data.name)))
         self._restoring = False
         self.hparams.restore(s)
+        self.runs_panel.keep_weights.setChecked(
+            str(s.value(KEEP_WEIGHTS_KEY, "false")).lower() in ("true", "1"))
         self._check_fit()
         self._show_regions_dataset()
         self._show_device()
@@ -217,8 +238,10 @@ class TrainTab(PlaygroundTab):
         self.hide_banner()
         self.learned_label.hide()
         self._spec, self._hp, self._data = spec, self.hparams.values(), self.data.options()
+        self._pending_id = new_run_id()
         self.data.show_in_use("loading…")
-        self.runner.start(train_job(spec, self._data, self._hp, device=self.context.device))
+        self.runner.start(train_job(spec, self._data, self._hp, device=self.context.device,
+                                    keep_weights=self._weights_path(self._pending_id)))
         self._set_state("loading")
         return True
 
@@ -236,13 +259,68 @@ class TrainTab(PlaygroundTab):
         self.runner.stop()
 
     def remove_runs(self, numbers: list[int]) -> None:
+        """Forget runs (their files are set aside, so ``undo_remove`` brings them back)."""
         keep = [n for n in numbers if self.current is not None and n == self.current.number]
-        gone = [n for n in numbers if n not in keep]
-        for n in gone:
-            self.runs.pop(n, None)
-        self.runs_panel.remove_runs(gone)
+        gone = [self.runs.pop(n) for n in numbers if n not in keep and n in self.runs]
+        for run in gone:
+            if run.id:
+                try:
+                    remove_run(self.runs_dir, run.id)
+                except OSError as exc:
+                    self.context.warn(f"Train: run {run.number}'s file stays in "
+                                      f"{self.runs_dir}: {exc.strerror or exc}")
+        self.runs_panel.remove_runs([r.number for r in gone])
+        if gone:
+            self._removed.append(gone)
+            self.runs_panel.undo_button.setEnabled(True)
+            names = ", ".join(str(r.number) for r in gone)
+            self.context.info(f"Train: removed run{'s' * (len(gone) > 1)} {names} — "
+                              f"Undo remove (Ctrl+Z) brings {'them' if len(gone) > 1 else 'it'} "
+                              f"back")
         if keep:
             self.context.warn("Train: the running run cannot be removed; stop it first")
+
+    def undo_remove(self) -> bool:
+        """Bring back the runs removed last; False if there is nothing to undo."""
+        if not self._removed:
+            return False
+        runs = self._removed.pop()
+        for run in runs:
+            if run.id:
+                try:
+                    undo_remove(self.runs_dir, run.id)
+                except OSError as exc:
+                    self.context.warn(f"Train: run {run.number}'s file could not be put "
+                                      f"back: {exc.strerror or exc}")
+            self.runs[run.number] = run
+            self.runs_panel.add_run(run, select=False)
+        self.runs_panel.select([r.number for r in runs])
+        self.runs_panel.undo_button.setEnabled(bool(self._removed))
+        return True
+
+    def busy_description(self) -> str | None:
+        """What closing the window would stop (MainWindow asks before closing)."""
+        if not self.runner.is_running():
+            return None
+        run, p = self.current, self._last_progress
+        if run is None:
+            return "Train: a run is loading its data"
+        where = f", epoch {p.epoch}/{run.settings.get('num_epochs')}" if p is not None else ""
+        return f"Train: run {run.number} ({run.network} on {run.dataset}{where})"
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        """Stop the workers; a run that was still going is kept as stopped."""
+        run = self.current
+        ok = super().shutdown(timeout_ms)
+        if run is not None and run.status in ("running", "paused"):
+            p = self._last_progress
+            where = f" at epoch {p.epoch} step {p.step}" if p is not None else ""
+            run.status, run.reason = "stopped", f"stopped when the window closed{where}"
+            if run.model is not None and run.model.kept:
+                run.weights = run.model.kept
+            self._store(run)
+            self.current = None
+        return ok
 
     def selected_runs(self) -> list[Run]:
         return [self.runs[n] for n in self.runs_panel.selected() if n in self.runs]
@@ -250,8 +328,9 @@ class TrainTab(PlaygroundTab):
     def save_checkpoint(self, path: str) -> bool:
         runs = self.selected_runs()
         run = runs[-1] if len(runs) == 1 else None
-        if run is None or run.model is None or run.status in ("running", "paused"):
-            self.show_banner("warning", "Select one finished or stopped run to save.")
+        if run is None or not savable(run)[0]:
+            self.show_banner("warning", "Select one finished or stopped run to save"
+                             + (f": {savable(run)[1].lower()}." if run is not None else "."))
             return False
         extra = {"run": run.number, "network": run.network, "dataset": run.dataset,
                  "settings": {k: v for k, v in run.settings.items()},
@@ -263,7 +342,10 @@ class TrainTab(PlaygroundTab):
             self.context.error(f"Train: {exc}")
             return False
         history = run.history or History(settings=dict(run.settings))
-        self.ckpt_runner.start(save_job(path, run.model, history, extra))
+        if run.model is None:  # a restored run: its kept checkpoint is the file to save
+            self.ckpt_runner.start(copy_job(run.weights, path))
+        else:
+            self.ckpt_runner.start(save_job(path, run.model, history, extra))
         return True
 
     def load_checkpoint(self, path: str) -> None:
@@ -307,7 +389,7 @@ class TrainTab(PlaygroundTab):
         settings = {**hp.__dict__, "resize": data.resize, "n_train": p.n_train,
                     "n_test": p.n_test}
         run = Run(self._next, self._spec.name, data.name, settings, task=p.task,
-                  source=p.source, model=p.model)
+                  source=p.source, model=p.model, id=self._pending_id)
         run.history = History(settings=dict(settings))
         self._next += 1
         self.runs[run.number] = self.current = run
@@ -384,6 +466,12 @@ class TrainTab(PlaygroundTab):
         if any(r is run for r in self.curves.shown):
             self.curves.show_runs(self.curves.shown)  # final styling, empty-run notice
         self.progress.setFormat(f"run {run.number} {run.status}")
+        if run.model is not None and run.model.kept:
+            run.weights = run.model.kept
+        elif run.model is not None and run.model.kept_error:
+            self.context.warn(f"Train: run {run.number}'s weights were not kept: "
+                              f"{run.model.kept_error}")
+        self._store(run)
         self._update_ckpt_buttons()
 
     def _on_ckpt_event(self, event: object) -> None:
@@ -396,13 +484,71 @@ class TrainTab(PlaygroundTab):
             run = Run(self._next, event.model.spec.name, str(extra.get("dataset", "?")),
                       dict(extra.get("settings") or saved), status="loaded",
                       task=str(saved.get("task", "classification")),
-                      reason=f"loaded from {event.path}", model=event.model)
+                      reason=f"loaded from {event.path}", model=event.model, id=new_run_id())
             self._next += 1
             if event.history is not None:
                 fill_from_history(run, event.history)
+            self._store(run)
             self.runs[run.number] = run
             self.runs_panel.add_run(run)
             self.show_banner("info", f"Run {run.number}: loaded {Path(event.path).name}")
+
+    # ---------------------------------------------------------------- kept runs
+    def _weights_path(self, run_id: str) -> str | None:
+        if not self.runs_panel.keep_weights.isChecked():
+            return None
+        try:
+            self.runs_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.context.warn(f"Train: weights not kept — cannot create {self.runs_dir}: "
+                              f"{exc.strerror or exc}")
+            return None
+        return str(run_files(self.runs_dir, run_id)[1])
+
+    def _store(self, run: Run) -> bool:
+        """Write ``run``'s record (settings, curves, figures) to the runs folder."""
+        if not run.id or run.status in ("running", "paused"):
+            return False
+        record = {"id": run.id, "number": run.number, "network": run.network,
+                  "dataset": run.dataset, "task": run.task, "status": run.status,
+                  "reason": run.reason, "source": run.source, "learned": run.learned,
+                  "settings": dict(run.settings), "final": dict(run.final),
+                  "history": run.history or History(settings=dict(run.settings)),
+                  "weights": bool(run.weights)}
+        try:
+            save_run(self.runs_dir, record)
+        except (OSError, ValueError) as exc:
+            self.context.error(f"Train: run {run.number} is not kept: {exc}")
+            return False
+        return True
+
+    def _restore_runs(self) -> None:
+        """The runs of earlier sessions, as they ended; unreadable files are skipped."""
+        try:
+            purge_removed(self.runs_dir)
+            records, problems = load_runs(self.runs_dir)
+        except OSError as exc:
+            self.context.warn(f"Train: earlier runs could not be read from {self.runs_dir}: "
+                              f"{exc.strerror or exc}")
+            return
+        for message in problems:
+            self.context.warn(f"Train: {message}")
+        for r in records:
+            number = r["number"] if r["number"] not in self.runs else self._next
+            run = Run(number, r["network"], r["dataset"], dict(r["settings"]),
+                      task=r.get("task") or "classification", status=r["status"],
+                      reason=r.get("reason", ""), source=r.get("source", ""),
+                      learned=r.get("learned", ""), id=r["id"], weights=r["weights_path"])
+            fill_from_history(run, r["history"])
+            run.final = dict(r.get("final") or run.final)
+            self.runs[run.number] = run
+            self._next = max(self._next, run.number + 1)
+            self.runs_panel.add_run(run, select=False)
+        if problems:
+            self.show_banner("warning", f"{len(problems)} kept run file"
+                             f"{'s' * (len(problems) > 1)} could not be read and "
+                             f"{'were' if len(problems) > 1 else 'was'} skipped — see "
+                             f"Messages (Ctrl+M): {problems[0]}")
 
     # ---------------------------------------------------------------- state → views
     def _set_state(self, state: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from PySide6.QtCore import Qt
 
 from engine.builder import NetworkSpec, layer, preset
 from engine.training import BatchProgress
@@ -228,19 +229,42 @@ def test_shape_mismatch_is_reported_before_and_during_training(tab, qtbot, tmp_p
     assert tab.runs == {}
 
 
-def test_closing_the_window_mid_run_stops_the_worker(qtbot, context):
+def test_closing_the_window_mid_run_asks_then_stops_and_keeps_the_run(qtbot, context,
+                                                                     monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
     from gui.main_window import MainWindow
 
+    answers = [QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Yes]
+    asked: list[str] = []
+
+    def answer(_parent, _title, text, *_args):
+        asked.append(text)
+        return answers.pop(0)
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
     window = MainWindow(context)
     qtbot.addWidget(window)
+    window.show()
     window.show_tab("train")
     tab = window.tab("train")
     configure(tab, "lenet", n_train=8192, batch_size=32, num_epochs=10)
+    tab.runs_panel.keep_weights.setChecked(True)
     tab.start_training()
     wait_progress(qtbot, tab)
     tab.pause()  # even a paused run must end
-    window.close()
-    assert tab.runner.wait(0)
+    assert not window.close()  # "Cancel": the window stays, the run goes on
+    assert window.isVisible() and tab.runner.is_running()
+    assert "run 1 (lenet on procedural-shapes, epoch 1/10)" in asked[0]
+    assert window.close()  # "Yes": stop and quit
+    assert tab.runner.wait(0) and len(asked) == 2
+    restarted = TrainTab(context)  # the next start shows the run, stopped, with its curves
+    qtbot.addWidget(restarted)
+    run = restarted.runs[1]
+    assert run.status == "stopped" and "window closed at epoch 1" in run.reason
+    assert run.curves["train_loss"][0] and run.weights.endswith(".pt")
+    restarted.runs_panel.select([1])
+    assert restarted.save_button.isEnabled()  # its kept weights can still be saved
 
 
 def test_hyper_parameters_are_remembered_and_presets_apply_their_defaults(tab, qtbot,
@@ -365,8 +389,6 @@ def test_a_restart_does_not_mix_recipes(qtbot, context):
 
 
 def test_typing_an_out_of_range_lr_says_it_was_limited(tab, qtbot):
-    from PySide6.QtCore import Qt
-
     box = tab.hparams.lr
     box.lineEdit().selectAll()
     qtbot.keyClicks(box, "1e6")
@@ -415,3 +437,47 @@ def test_saving_a_checkpoint_into_a_missing_folder_says_so_at_once(tab, qtbot, t
                                        tab.runs[1].history, {}))
     message = failed.args[0]
     assert "Unexpected" not in message and "file.txt is a file, not a folder" in message
+
+
+def test_runs_come_back_at_the_next_start_and_a_corrupt_file_is_skipped(tab, qtbot, context):
+    configure(tab, "softmax-regression", n_train=128, n_test=64, num_epochs=2)
+    run_to_end(qtbot, tab)
+    first = tab.runs[1]
+    assert first.status == "finished" and list(tab.runs_dir.glob("*.json"))
+    (tab.runs_dir / "garbage.json").write_text("{not json")
+    messages: list[tuple[str, str]] = []
+    context.message_posted.connect(lambda level, text: messages.append((level, text)))
+    again = TrainTab(context)
+    qtbot.addWidget(again)
+    run = again.runs[1]
+    assert (run.status, run.network, run.settings["num_epochs"]) == (
+        "finished", "softmax-regression", 2)
+    assert run.final["test_acc"] == first.final["test_acc"]
+    assert run.curves["train_loss"] == first.curves["train_loss"]
+    assert run.curves["test_acc"] == first.curves["test_acc"]
+    assert again.runs_panel.count() == 1 and again._next == 2
+    assert any(level == "warning" and "garbage.json" in text for level, text in messages)
+    assert not again.banner.isHidden() and "skipped" in again.banner.text()
+    again.runs_panel.select([1])
+    assert not again.save_button.isEnabled()  # weights were not asked for
+
+
+def test_a_removed_run_can_be_undone_and_stays_removed_otherwise(tab, qtbot, context):
+    configure(tab, "softmax-regression", n_train=128, n_test=64)
+    run_to_end(qtbot, tab)
+    run_to_end(qtbot, tab)
+    assert sorted(tab.runs) == [1, 2]
+    tab.runs_panel.select([1])
+    tab.runs_panel.remove_button.click()
+    assert sorted(tab.runs) == [2] and tab.runs_panel.undo_button.isEnabled()
+    tab.runs_panel.tree.setFocus()
+    qtbot.keyClick(tab.runs_panel.tree, "z", modifier=Qt.KeyboardModifier.ControlModifier)
+    assert sorted(tab.runs) == [1, 2] and tab.runs_panel.selected() == [1]
+    assert tab.runs_panel.tree.topLevelItem(0).text(0) == "1"  # back in its place
+    assert not tab.runs_panel.undo_button.isEnabled()
+    tab.runs_panel.select([2])
+    tab.remove_runs([2])
+    again = TrainTab(context)
+    qtbot.addWidget(again)
+    assert sorted(again.runs) == [1]  # removed and not undone: gone for good
+    assert not list(again.runs_dir.glob("*.removed"))
