@@ -224,9 +224,10 @@ class MainWindow(QMainWindow):
 
     def save_tab_picture(self, path: str) -> bool:
         """Render the current tab to a PNG (written to a temp file, then renamed)."""
-        from engine.files import SaveError, atomic_path
+        from engine.files import SaveError, atomic_path, check_writable
 
         try:
+            check_writable(path)  # Qt only says False: name the reason first where we can
             with atomic_path(path) as tmp:
                 if not self.current_tab().grab().save(str(tmp), "PNG"):
                     raise SaveError(path, reason=f"Qt could not write a PNG in "
