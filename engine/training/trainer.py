@@ -38,6 +38,7 @@ from engine.training.events import (
     EpochEnd,
     Finished,
     History,
+    SpeedEstimate,
     Stopped,
     TrainEvent,
 )
@@ -55,6 +56,8 @@ from engine.training.setup import (
 
 EXPLODE_FACTOR = 1e6
 EXPLODE_FLOOR = 1e4
+ESTIMATE_BATCHES = 4  # SpeedEstimate after this many batches of epoch 1 ...
+ESTIMATE_SECONDS = 3.0  # ... or once this long was spent after the first (slow nets)
 
 
 @dataclass(frozen=True)
@@ -317,6 +320,7 @@ class TrainingRun(Iterator[TrainEvent]):
         started = time.perf_counter()
         lr = opt.param_groups[0]["lr"]
         meter = _Meter(self.classify, self)
+        probe = _SpeedProbe(self, started) if self.epoch == 1 and self.steps >= 3 else None
         last_report = started
         net.train()
         self.step = 0
@@ -337,6 +341,12 @@ class TrainingRun(Iterator[TrainEvent]):
             now = time.perf_counter()
             meter.seconds += now - t0
             self.step += 1
+            if probe is not None:
+                estimate = probe.after_batch(self.step, loss)
+                if estimate is not None:
+                    probe = None
+                    yield estimate
+                    now = time.perf_counter()
             due = self.step % s.progress_every == 0 or self.step == self.steps or (
                 s.progress_seconds is not None and now - last_report >= s.progress_seconds)
             if due:
@@ -400,6 +410,46 @@ class TrainingRun(Iterator[TrainEvent]):
         if total == 0:
             return (None, None)
         return (loss_sum.item() / total, correct.item() / total if self.classify else None)
+
+
+class _SpeedProbe:
+    """Times epoch 1's first batches (wall clock, data loading included) for the
+    ``SpeedEstimate``; one device sync, once per run."""
+
+    def __init__(self, run: TrainingRun, started: float) -> None:
+        self.run, self.started = run, started
+        self.first_end: float | None = None
+
+    def after_batch(self, step: int, loss: torch.Tensor) -> SpeedEstimate | None:
+        if step == 1:
+            _sync(loss)
+            self.first_end = time.perf_counter()
+            return None
+        now = time.perf_counter()
+        assert self.first_end is not None
+        if step < ESTIMATE_BATCHES and now - self.first_end < ESTIMATE_SECONDS:
+            return None
+        _sync(loss)
+        now = time.perf_counter()
+        timed = step - 1
+        per_batch = (now - self.first_end) / timed
+        steps, epochs = self.run.steps, self.run.s.num_epochs
+        try:
+            test_steps = len(self.run.test_iter) if self.run.test_iter is not None else 0
+        except TypeError:
+            test_steps = 0
+        total = per_batch * (steps + test_steps / 3) * epochs + (
+            self.first_end - self.started - per_batch)  # the warm-up, once
+        return SpeedEstimate(per_batch, timed, self.first_end - self.started, steps,
+                             test_steps, epochs, max(total, 0.0))
+
+
+def _sync(t: torch.Tensor) -> None:
+    """Wait for the device to finish ``t`` (GPU work is asynchronous)."""
+    if t.device.type == "cuda":
+        torch.cuda.synchronize(t.device)
+    elif t.device.type == "mps":
+        torch.mps.synchronize()
 
 
 class _Meter:

@@ -34,6 +34,7 @@ from engine.training import (
     EpochEnd,
     Finished,
     History,
+    SpeedEstimate,
     Stopped,
 )
 from engine.training.runstore import (
@@ -72,9 +73,43 @@ from widgets.group_box import group_box
 
 PRESET_KEY, SOURCE_KEY, DATASET_KEY = "train/preset", "train/source", "train/dataset"
 KEEP_WEIGHTS_KEY = "train/keep_weights"
+LONG_RUN_SECONDS = 10 * 60  # an estimate above this gets a warning with suggestions
+SMALL_PRESETS = ("linear-regression", "softmax-regression", "mlp", "mlp-dropout", "lenet",
+                 "lenet-relu", "lenet-bn")
 DIR_KEY = "train/last_dir"
 CKPT_FILTER = "Checkpoint (*.pt);;All files (*)"
 SAVE_TIP = "Save the selected run's network, optimiser state, spec and history (.pt)"
+
+
+def duration_text(seconds: float) -> str:
+    """``2 h 41 min``, ``12 min``, ``45 s``."""
+    seconds = max(0, round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    if seconds >= 60:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds} s"
+
+
+def speed_tips(run: Run, device: str) -> list[str]:
+    """What would make ``run`` practical: smaller images, fewer examples or epochs, a
+    smaller network, a GPU."""
+    s = run.settings
+    tips = []
+    resize = s.get("resize")
+    if isinstance(resize, int) and resize > 28:
+        tips.append(f"resize 28 (now {resize})")
+    n_train = s.get("n_train")
+    if isinstance(n_train, int) and n_train > 5000:
+        tips.append(f"fewer examples (Train / test subset, e.g. 5,000 of {n_train:,})")
+    if run.network not in SMALL_PRESETS:
+        tips.append("a smaller preset (e.g. lenet or resnet-18 at 28 px)")
+    epochs = s.get("num_epochs")
+    if isinstance(epochs, int) and epochs > 2:
+        tips.append(f"fewer epochs (now {epochs})")
+    if device == "cpu":
+        tips.append("a machine with a GPU")
+    return tips or ["a smaller batch of work"]
 
 
 def savable(run: Run) -> tuple[bool, str]:
@@ -366,6 +401,8 @@ class TrainTab(PlaygroundTab):
             return
         elif isinstance(event, BatchProgress):
             self._on_progress(event)
+        elif isinstance(event, SpeedEstimate):
+            self._on_estimate(event)
         elif isinstance(event, DecisionMap):
             self.regions.show_map(event)
         elif isinstance(event, DataSample):
@@ -417,12 +454,34 @@ class TrainTab(PlaygroundTab):
                                     self.runner.is_paused())
         self.status.setText(f"{p.examples_per_sec:,.0f} examples/s on {self.context.device}")
 
+    def _on_estimate(self, e: SpeedEstimate) -> None:
+        """Say up front when a run will take long here, and what would make it practical."""
+        run = self.current
+        assert run is not None
+        total = duration_text(e.estimated_seconds)
+        run.reason = f"estimated {total} on {self.context.device_label}"
+        self.runs_panel.update_run(run)
+        if e.estimated_seconds < LONG_RUN_SECONDS:
+            return
+        tips = speed_tips(run, self.context.device)
+        self.show_banner("warning", f"Run {run.number}: estimated {total} on "
+                         f"{self.context.device_label} ({e.seconds_per_batch:.2g} s per batch "
+                         f"of {run.settings.get('batch_size')}, {e.steps_per_epoch:,} batches × "
+                         f"{e.num_epochs} epochs) — consider " + ", ".join(tips)
+                         + ". Stop keeps what it learned so far.")
+        self.context.warn(f"Train: run {run.number} will take about {total}")
+
     def _on_ended(self, event: Finished | Stopped) -> None:
         run = self.current
         assert run is not None
         run.history = event.history
+        if run.reason.startswith("estimated "):
+            run.reason = ""  # the estimate was about the run in progress
         if isinstance(event, Finished):
             run.status = "finished"
+            if self.banner.level == "warning" and self.banner.text().startswith(
+                    f"Run {run.number}: estimated"):
+                self.hide_banner()
             return
         run.status = {"diverged": "diverged", "out-of-memory": "out of memory"}.get(
             event.kind, "stopped")

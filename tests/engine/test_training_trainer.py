@@ -393,3 +393,34 @@ def test_ordinary_runs_are_not_flagged_as_diverged() -> None:
         net = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
         events = run(train(net, bundle, num_epochs=3, lr=lr, device="cpu"))
         assert isinstance(events[-1], Finished), (lr, events[-1])
+
+
+def test_a_speed_estimate_comes_once_a_few_batches_into_the_run() -> None:
+    from engine.training import SpeedEstimate
+    from engine.training.trainer import ESTIMATE_BATCHES
+
+    bundle = load_dataset("blobs", batch_size=10, n_train=200, n_test=40)
+    events = run(train(nn.Linear(2, 3), bundle, num_epochs=3, lr=0.1, device="cpu",
+                       progress_every=1))
+    estimates = [e for e in events if isinstance(e, SpeedEstimate)]
+    assert len(estimates) == 1
+    e = estimates[0]
+    where = events.index(e)
+    before = [x for x in events[:where] if isinstance(x, BatchProgress)]
+    assert [p.step for p in before] == list(range(1, ESTIMATE_BATCHES))  # early in epoch 1
+    assert not any(isinstance(x, EpochEnd) for x in events[:where])
+    assert (e.steps_per_epoch, e.test_steps, e.num_epochs, e.batches_timed) == (
+        20, 4, 3, ESTIMATE_BATCHES - 1)
+    assert e.seconds_per_batch > 0 and e.first_batch_seconds > 0
+    expected = e.seconds_per_batch * (20 + 4 / 3) * 3 + e.first_batch_seconds \
+        - e.seconds_per_batch
+    assert e.estimated_seconds == pytest.approx(max(expected, 0.0))
+    assert isinstance(events[-1], Finished)
+
+
+def test_no_estimate_for_runs_of_under_three_batches() -> None:
+    from engine.training import SpeedEstimate
+
+    bundle = load_dataset("blobs", batch_size=100, n_train=200, n_test=40)
+    events = run(train(nn.Linear(2, 3), bundle, num_epochs=2, lr=0.1, device="cpu"))
+    assert not any(isinstance(e, SpeedEstimate) for e in events)

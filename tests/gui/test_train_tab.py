@@ -481,3 +481,35 @@ def test_a_removed_run_can_be_undone_and_stays_removed_otherwise(tab, qtbot, con
     qtbot.addWidget(again)
     assert sorted(again.runs) == [1]  # removed and not undone: gone for good
     assert not list(again.runs_dir.glob("*.removed"))
+
+
+def test_a_long_run_is_announced_up_front_with_what_would_help(tab, qtbot, monkeypatch):
+    import gui.tabs.train_tab as train_tab
+    from engine.training import SpeedEstimate
+
+    monkeypatch.setattr(train_tab, "LONG_RUN_SECONDS", 0.0)  # every run counts as long here
+    configure(tab, "densenet", n_train=256, n_test=64, num_epochs=3, batch_size=16)
+    tab.data.set_resize(32)
+    estimates: list[tuple[SpeedEstimate, int]] = []  # with the epochs done when it came
+    tab.runner.event.connect(lambda e: estimates.append(
+        (e, tab.runs[1].settings.get("epochs_done", 0))) if isinstance(e, SpeedEstimate)
+        else None)
+    with qtbot.waitSignal(tab.runner.finished, timeout=120000):
+        tab.start_training()
+        qtbot.waitUntil(lambda: bool(estimates), timeout=90000)
+        text = tab.banner.text()
+        assert tab.banner.level == "warning" and "Run 1: estimated " in text
+        assert "resize 28 (now 32)" in text and "a smaller preset" in text
+        assert "fewer epochs (now 3)" in text and "a machine with a GPU" in text
+        assert tab.runs[1].reason.startswith("estimated ")
+        tab.stop()
+    estimate, epochs_done = estimates[0]
+    assert epochs_done == 0  # said during the first epoch, not after it
+    assert estimate.steps_per_epoch == 16 and estimate.num_epochs == 3
+
+
+def test_duration_text():
+    from gui.tabs.train_tab import duration_text
+
+    assert [duration_text(s) for s in (45, 12 * 60 + 10, 2 * 3600 + 41 * 60 + 5)] == [
+        "45 s", "12 min", "2 h 41 min"]
