@@ -5,8 +5,8 @@ marks the series dirty; a timer pushes ``setData`` at most ``max_fps`` times a
 second, so a fast producer cannot stall the UI.
 
 Axes show plain numbers (pyqtgraph's SI-prefix scaling turned "epoch 0.8" into
-"epoch (x0.001)" with ticks to 800). The legend is compact, on a translucent background
-in the top-right corner, and can be dragged out of the way.
+"epoch (x0.001)" with ticks to 800). The legend sits in rows below the plot, so it never
+covers a curve.
 """
 
 from __future__ import annotations
@@ -64,6 +64,30 @@ class _Series:
         return self.x[: self.n], self.y[: self.n]
 
 
+class _LegendBelow(pg.LegendItem):
+    """A legend laid out by the plot's grid (below the axis) instead of floating in the
+    view: it asks the layout for its size rather than setting its own geometry."""
+
+    def updateSize(self) -> None:  # noqa: N802 (pyqtgraph naming)
+        height = width = 0.0
+        for row in range(self.layout.rowCount()):
+            row_height = col_width = 0.0
+            for col in range(self.layout.columnCount()):
+                item = self.layout.itemAt(row, col)
+                if item:
+                    col_width += item.width() + 3
+                    row_height = max(row_height, item.height())
+            width = max(width, col_width)
+            height += row_height
+        self.setMinimumHeight(height)
+        self.setMaximumHeight(height)
+        self.setPreferredWidth(width)
+        self.updateGeometry()
+
+    def paint(self, p, *args) -> None:  # no frame: it is part of the plot's margin
+        pass
+
+
 class PlotPanel(QWidget):
     """Curves with a legend, labelled axes, CSV/PNG export.
 
@@ -91,10 +115,12 @@ class PlotPanel(QWidget):
             # pyqtgraph 0.14 still scales the tick values when the prefix is off (only the
             # "(x0.001)" label goes); no enable ranges keeps the scale at 1.
             axis.setSIPrefixEnableRanges(())
-        self.legend = self.plot_item.addLegend(
-            offset=(-6, 6), labelTextColor="k", labelTextSize="8pt", verSpacing=-6,
-            brush=pg.mkBrush(255, 255, 255, 200), pen=pg.mkPen("#c8c8c8"))
-        self.legend.setToolTip("Drag the legend to move it")
+        # The legend sits under the plot, in rows of up to three entries, so it never
+        # covers a curve (inside the view it hid the top right, where accuracy climbs).
+        self.legend = _LegendBelow(colCount=3, labelTextColor="k", labelTextSize="8pt",
+                                   verSpacing=-8, horSpacing=18)
+        self.plot_item.layout.addItem(self.legend, 4, 1)
+        self.plot_item.legend = self.legend  # plot(name=...) adds its entry here
         self._series: dict[str, _Series] = {}
         self._timer = QTimer(self)
         self._timer.setInterval(max(1, int(1000 / max_fps)))

@@ -603,6 +603,8 @@ class TrainTab(PlaygroundTab):
             self.runs[run.number] = run
             self._next = max(self._next, run.number + 1)
             self.runs_panel.add_run(run, select=False)
+        if records:  # show where the user left off: the latest run's curves
+            self.runs_panel.select([max(self.runs)])
         if problems:
             self.show_banner("warning", f"{len(problems)} kept run file"
                              f"{'s' * (len(problems) > 1)} could not be read and "

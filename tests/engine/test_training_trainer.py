@@ -424,3 +424,17 @@ def test_no_estimate_for_runs_of_under_three_batches() -> None:
     bundle = load_dataset("blobs", batch_size=100, n_train=200, n_test=40)
     events = run(train(nn.Linear(2, 3), bundle, num_epochs=2, lr=0.1, device="cpu"))
     assert not any(isinstance(e, SpeedEstimate) for e in events)
+
+
+def test_a_slow_first_batch_gives_the_estimate_at_once(monkeypatch) -> None:
+    from engine.training import SpeedEstimate
+    from engine.training import trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "ESTIMATE_SECONDS", 0.0)  # every batch is "slow"
+    bundle = load_dataset("blobs", batch_size=10, n_train=100, n_test=20)
+    events = run(train(nn.Linear(2, 3), bundle, num_epochs=2, lr=0.1, device="cpu",
+                       progress_every=1))
+    first = next(i for i, e in enumerate(events) if isinstance(e, SpeedEstimate))
+    assert [type(e).__name__ for e in events[:first]] == []  # right after batch 1
+    e = events[first]
+    assert e.batches_timed == 1 and e.seconds_per_batch == e.first_batch_seconds
