@@ -269,7 +269,8 @@ class MainWindow(QMainWindow):
         errors = self._unread.get("error", 0)
         self.messages_button.setVisible(total > 0)
         if total:
-            text = f"✖ {errors} error{'s' * (errors > 1)}" if errors else "ℹ"
+            icon = "⚠" if self._unread.get("warning") else "ℹ"
+            text = f"✖ {errors} error{'s' * (errors > 1)}" if errors else icon
             rest = total - errors
             if rest and errors:
                 text += f" · {rest} more"

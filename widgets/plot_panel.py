@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -69,19 +69,12 @@ class _LegendBelow(pg.LegendItem):
     view: it asks the layout for its size rather than setting its own geometry."""
 
     def updateSize(self) -> None:  # noqa: N802 (pyqtgraph naming)
-        height = width = 0.0
-        for row in range(self.layout.rowCount()):
-            row_height = col_width = 0.0
-            for col in range(self.layout.columnCount()):
-                item = self.layout.itemAt(row, col)
-                if item:
-                    col_width += item.width() + 3
-                    row_height = max(row_height, item.height())
-            width = max(width, col_width)
-            height += row_height
-        self.setMinimumHeight(height)
-        self.setMaximumHeight(height)
-        self.setPreferredWidth(width)
+        self.layout.setContentsMargins(4, 0, 4, 2)
+        self.layout.invalidate()
+        hint = self.layout.effectiveSizeHint(Qt.SizeHint.PreferredSize)
+        self.setMinimumHeight(hint.height())
+        self.setMaximumHeight(hint.height())
+        self.setPreferredWidth(hint.width())
         self.updateGeometry()
 
     def paint(self, p, *args) -> None:  # no frame: it is part of the plot's margin

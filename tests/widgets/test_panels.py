@@ -127,3 +127,21 @@ def test_epoch_axis_shows_plain_numbers_not_si_scaled(qtbot):
     axis = p.plot_item.getAxis("bottom")
     axis.updateAutoSIPrefix()
     assert axis.autoSIPrefixScale == 1.0 and "x0.001" not in axis.labelString()
+
+
+def test_legend_sits_below_the_plot_and_covers_no_curve(qtbot):
+    p = PlotPanel(x_label="epoch")
+    qtbot.addWidget(p)
+    p.resize(700, 320)
+    p.show()
+    qtbot.waitExposed(p)
+    for name in ("run 1 · train loss", "run 1 · train acc", "run 1 · test acc",
+                 "run 2 · train loss", "run 2 · train acc", "run 2 · test acc"):
+        p.set_series(name, np.linspace(0, 1, 5), np.linspace(1, 0, 5))
+    qtbot.wait(50)
+    legend = p.legend.sceneBoundingRect()
+    view = p.plot_item.vb.sceneBoundingRect()
+    assert len(p.legend.items) == 6 and legend.height() > 20
+    assert not legend.intersects(view) and legend.top() >= view.bottom()
+    visible = p.plot.mapToScene(p.plot.viewport().rect()).boundingRect()
+    assert visible.contains(legend)  # not cut off by the widget

@@ -244,11 +244,10 @@ class HyperParamsForm(QWidget):
         if self.recipe is None:
             self.recipe_label.setText("")
         elif edited:
-            self.recipe_label.setText(f"Recipe of {self.recipe_name}; {len(edited)} "
-                                      f"field{'s' if len(edited) > 1 else ''} changed "
-                                      f"({EDITED.strip()})")
+            self.recipe_label.setText(f"Recipe of {self.recipe_name}, {len(edited)} "
+                                      f"changed {EDITED.strip()}")
         else:
-            self.recipe_label.setText(f"All values from the recipe of {self.recipe_name}")
+            self.recipe_label.setText(f"Recipe of {self.recipe_name}")
 
     def _on_editor_changed(self, *_: object) -> None:
         self._update_enabled()
