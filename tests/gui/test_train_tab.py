@@ -136,6 +136,8 @@ def test_huge_learning_rate_diverges_with_the_reason(tab, qtbot, context):
     assert tab.runs_panel.tree.topLevelItem(0).text(9) == "diverged"
     assert tab.curves.empty_text.isVisible()  # nothing finite to draw: say why
     assert "loss diverged" in tab.curves.empty_text.toPlainText()
+    (x0, x1), (y0, y1) = tab.curves.plot_item.viewRange()
+    assert x0 < 0.5 < x1 and y0 < 0.5 < y1  # the notice is inside the view, not off it
     assert not tab.learned_label.isVisible()
 
 
