@@ -95,9 +95,11 @@ def load_runs(folder: str | os.PathLike[str]) -> tuple[list[dict[str, Any]], lis
         except ValueError as exc:
             problems.append(f"skipped {path}: {exc}")
             continue
+        # The file decides, not the flag: weights still being written when the record was
+        # (the window closed mid-save) count once they are there. A .pt is only ever
+        # complete (atomic) and is checked again when it is loaded.
         weights = path.with_suffix(".pt")
-        record["weights_path"] = str(weights) if record.get("weights") and weights.is_file() \
-            else ""
+        record["weights_path"] = str(weights) if weights.is_file() else ""
         records.append(record)
     records.sort(key=lambda r: (r["number"], r["id"]))
     return records, problems
