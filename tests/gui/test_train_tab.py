@@ -232,7 +232,7 @@ def test_shape_mismatch_is_reported_before_and_during_training(tab, qtbot, tmp_p
 
 
 def test_closing_the_window_mid_run_asks_then_stops_and_keeps_the_run(qtbot, context,
-                                                                     monkeypatch):
+                                                                     monkeypatch, tmp_path):
     from PySide6.QtWidgets import QMessageBox
 
     from gui.main_window import MainWindow
@@ -267,6 +267,12 @@ def test_closing_the_window_mid_run_asks_then_stops_and_keeps_the_run(qtbot, con
     assert run.curves["train_loss"][0] and run.weights.endswith(".pt")
     restarted.runs_panel.select([1])
     assert restarted.save_button.isEnabled()  # its kept weights can still be saved
+    target = tmp_path / "kept.pt"
+    with qtbot.waitSignal(restarted.ckpt_runner.finished, timeout=20000):
+        assert restarted.save_checkpoint(str(target))
+    from engine.training import load_checkpoint
+
+    assert load_checkpoint(target).spec["name"] == "lenet"
 
 
 def test_hyper_parameters_are_remembered_and_presets_apply_their_defaults(tab, qtbot,
