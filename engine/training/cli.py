@@ -158,8 +158,10 @@ def run_train(args: argparse.Namespace) -> int:
         path = write_text_atomic(args.dump_config, config.to_json() + "\n")
         print(f"wrote run config {path}", file=info)
         return 0
-    if args.save is not None and not args.save.parent.is_dir():
-        raise ValueError(f"--save {args.save}: folder {args.save.parent} does not exist")
+    if args.save is not None:  # before loading data and training, not after all epochs
+        from engine.files import check_writable
+
+        check_writable(args.save)
     import torch
 
     device = pick_device() if config.device == "auto" else torch.device(config.device)
