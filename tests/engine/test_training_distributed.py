@@ -1,0 +1,209 @@
+"""DistContext: batch split, sharding policy, and a real 2-process gloo run on the CPU."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from ddp_worker import GLOBAL_BATCH, Indexed, tiny_net
+from torch.utils import data
+
+from engine.training.distributed import DistContext, ShardSampler
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def ctx(rank: int = 0, world_size: int = 2) -> DistContext:
+    """A context without a process group: enough for batch and sampler arithmetic."""
+    return DistContext(rank, world_size, rank, torch.device("cpu"), "gloo")
+
+
+# -- per_process_batch ------------------------------------------------------------------
+def test_per_process_batch_is_global_over_world_size() -> None:
+    assert ctx(world_size=2).per_process_batch(256) == 128
+    assert ctx(world_size=4).per_process_batch(4) == 1
+    assert ctx(world_size=1).per_process_batch(7) == 7
+
+
+def test_per_process_batch_not_divisible_names_the_fix() -> None:
+    with pytest.raises(ValueError, match=r"batch_size=255 is the global batch.*254 or 256"):
+        ctx(world_size=2).per_process_batch(255)
+    with pytest.raises(ValueError, match=r"multiple of the 3 processes.*use 3"):
+        ctx(world_size=3).per_process_batch(2)
+    for bad in (0, -4, 2.0, True):
+        with pytest.raises(ValueError, match="positive integer"):
+            ctx().per_process_batch(bad)  # type: ignore[arg-type]
+
+
+# -- sharding ---------------------------------------------------------------------------
+def shards(n: int, world_size: int, **kw) -> list[list[int]]:
+    return [list(ctx(r, world_size).make_sampler(range(n), **kw)) for r in range(world_size)]
+
+
+def test_training_shards_are_padded_with_the_first_examples() -> None:
+    # 10 examples over 3 processes: 2 repeats, every process takes 4.
+    got = shards(10, 3, shuffle=False, seed=0)
+    assert got == [[0, 3, 6, 9], [1, 4, 7, 0], [2, 5, 8, 1]]
+    assert [len(ctx(r, 3).make_sampler(range(10), shuffle=False, seed=0))
+            for r in range(3)] == [4, 4, 4]
+
+
+def test_evaluation_shards_hold_each_example_once() -> None:
+    got = shards(10, 3, shuffle=False, seed=0, pad=False)
+    assert got == [[0, 3, 6, 9], [1, 4, 7], [2, 5, 8]]
+    assert sorted(sum(got, [])) == list(range(10))
+    assert [len(ctx(r, 3).make_sampler(range(10), shuffle=False, seed=0, pad=False))
+            for r in range(3)] == [4, 3, 3]
+
+
+def test_fewer_examples_than_processes_still_gives_every_process_one() -> None:
+    assert shards(1, 3, shuffle=False, seed=0) == [[0], [0], [0]]
+    assert shards(1, 3, shuffle=False, seed=0, pad=False) == [[0], [], []]
+
+
+def test_shuffled_shards_interleave_to_the_single_process_order() -> None:
+    """Global batch k of N processes holds the examples of a single process's batch k."""
+    n, world = 13, 2
+    single = data.RandomSampler(range(n), generator=torch.Generator().manual_seed(5))
+    samplers = [ctx(r, world).make_sampler(range(n), shuffle=True, seed=5)
+                for r in range(world)]
+    previous: list[int] = []
+    for epoch in range(3):
+        expected = list(single)
+        for s in samplers:
+            s.set_epoch(epoch)
+        got = [list(s) for s in samplers]
+        padded = expected + expected[:1]
+        assert got == [padded[0::2], padded[1::2]]
+        assert expected != previous  # a new order each epoch
+        previous = expected
+
+
+def test_shard_sampler_rejects_a_bad_rank() -> None:
+    with pytest.raises(ValueError, match=r"rank=2 must be in \[0, world_size=2\)"):
+        ShardSampler(data.SequentialSampler(range(4)), rank=2, world_size=2)
+
+
+def test_shard_note_says_what_happens() -> None:
+    assert ctx().shard_note(64) is None
+    note = ctx(world_size=2).shard_note(69)
+    assert note is not None and "first 1" in note and "takes 35" in note
+    assert "evaluated once" in (ctx(world_size=3).shard_note(10, pad=False) or "")
+
+
+# -- from_env -----------------------------------------------------------------------------
+def test_from_env_is_none_outside_torchrun(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK"):
+        monkeypatch.delenv(name, raising=False)
+    assert DistContext.from_env() is None
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"RANK": "x", "WORLD_SIZE": "2"}, r"RANK='x' must be an integer"),
+    ({"RANK": "2", "WORLD_SIZE": "2"}, r"RANK=2 must be in \[0, WORLD_SIZE=2\)"),
+])
+def test_from_env_rejects_malformed_variables(monkeypatch: pytest.MonkeyPatch,
+                                              env: dict[str, str], message: str) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=message):
+        DistContext.from_env(device="cpu")
+
+
+def test_from_env_rejects_an_unknown_device(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    with pytest.raises(ValueError, match="not supported under torchrun"):
+        DistContext.from_env(device="meta")
+
+
+# -- a real 2-process run -----------------------------------------------------------------
+def torchrun(script: Path, *args: str, nproc: int = 2, timeout: float = 120
+             ) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(script.parent)]),
+               OMP_NUM_THREADS="1")
+    for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        env.pop(name, None)
+    return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                           f"--nproc_per_node={nproc}", str(script), *args],
+                          capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+
+
+@pytest.fixture(scope="module")
+def two_ranks(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
+    out = tmp_path_factory.mktemp("ddp")
+    done = torchrun(Path(__file__).with_name("ddp_worker.py"), str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    return [torch.load(out / f"rank{r}.pt", weights_only=True) for r in range(2)]
+
+
+def single_process(n: int, epochs: int, *, pad_to: int = 1, seed: int = 0) -> dict:
+    """The reference: one process, global batch, the same seeded order; ``pad_to``
+    applies the documented padding so the last batch matches the padded shards."""
+    ds = Indexed(n, seed=1)
+    net = tiny_net(seed=0)
+    opt = torch.optim.SGD(net.parameters(), lr=0.5)
+    sampler = data.RandomSampler(ds, generator=torch.Generator().manual_seed(seed))
+    for _ in range(epochs):
+        order = list(sampler)
+        order += order[:-len(order) % pad_to]
+        for start in range(0, len(order), GLOBAL_BATCH):
+            X, y, _ = data.default_collate([ds[i] for i in order[start:start + GLOBAL_BATCH]])
+            opt.zero_grad()
+            F.cross_entropy(net(X), y).backward()
+            opt.step()
+    return net.state_dict()
+
+
+def assert_same_weights(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6, msg=k)
+
+
+def test_two_ranks_join_one_gloo_group(two_ranks: list[dict]) -> None:
+    assert [r["rank"] for r in two_ranks] == [0, 1]
+    assert [r["is_main"] for r in two_ranks] == [True, False]
+    assert {r["backend"] for r in two_ranks} == {"gloo"}
+    for r in two_ranks:  # (1 + 2, 10 + 10) on both
+        assert r["reduced"].tolist() == [3.0, 20.0]
+
+
+def test_ddp_weights_equal_one_process_with_the_global_batch(two_ranks: list[dict]) -> None:
+    reference = single_process(64, epochs=2)
+    for r in two_ranks:
+        assert_same_weights(r["even"], reference)
+    # The comparison can fail: another shuffle order gives other weights.
+    other = single_process(64, epochs=2, seed=1)
+    assert not torch.allclose(other["0.weight"], reference["0.weight"], atol=1e-4)
+
+
+def test_world_size_not_dividing_the_data_pads_and_stays_in_step(two_ranks: list[dict]
+                                                                  ) -> None:
+    r0, r1 = two_ranks
+    for epoch in range(2):
+        a, b = r0["odd_seen"][epoch], r1["odd_seen"][epoch]
+        assert len(a) == len(b) == 35  # 69 examples: one repeated, 35 each
+        assert sorted(set(a) | set(b)) == list(range(69))
+        assert len(a + b) - len(set(a + b)) == 1
+    assert "first 1" in r0["note"]
+    # With the padding applied, one process reproduces the two exactly.
+    reference = single_process(69, epochs=2, pad_to=2)
+    for r in two_ranks:
+        assert_same_weights(r["odd"], reference)
+
+
+def test_evaluation_over_two_ranks_counts_each_example_once(two_ranks: list[dict]) -> None:
+    r0, r1 = two_ranks
+    assert sorted(r0["eval_seen"] + r1["eval_seen"]) == list(range(7))
+    ds = Indexed(7, seed=2)
+    net = tiny_net(0)
+    net.load_state_dict(r0["even"])
+    with torch.no_grad():
+        correct = int((net(ds.X).argmax(1) == ds.y).sum())
+    assert r0["eval"] == r1["eval"] == (correct, 7)
