@@ -1,0 +1,154 @@
+"""The standalone training script: runs without this package, on the app's own data."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import torch
+
+from engine.builder import NetworkSpec, build, preset
+from engine.builder.spec import layer
+from engine.data import list_datasets, load_dataset
+from engine.training.script_export import DATASETS, Recipe, training_script
+
+TOY_NET = NetworkSpec("toy-mlp", (1, 2), (layer("Linear", in_features=2, out_features=8),
+                                          layer("ReLU"), layer("Linear", out_features=2)),
+                      "xavier")
+SHAPES_NET = NetworkSpec("tiny-conv", (1, 1, 28, 28), (
+    layer("Conv2d", out_channels=2, kernel_size=5, stride=4), layer("ReLU"),
+    layer("Flatten"), layer("Linear", out_features=10)), "kaiming")
+
+
+def run_script(path: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run isolated (-I: no PYTHONPATH, no cwd on sys.path) from a folder without the
+    app, so any import of ``engine`` would fail."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env["OMP_NUM_THREADS"] = "1"
+    return subprocess.run([sys.executable, "-I", str(path), *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def load_module(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_procedural_script_trains_standalone_and_saves_the_builders_net(tmp_path: Path
+                                                                         ) -> None:
+    script = tmp_path / "train_tiny.py"
+    script.write_text(training_script(SHAPES_NET, Recipe("procedural-shapes", num_epochs=3,
+                                                         lr=0.1, batch_size=32,
+                                                         optimizer="momentum")))
+    done = run_script(script, "--epochs", "1", "--n-train", "96", "--n-test", "32",
+                      "--save", "w.pt", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "training on cpu" in done.stdout
+    assert "epoch 1: loss" in done.stdout and "test acc" in done.stdout
+    assert "epoch 2" not in done.stdout  # --epochs 1 overrode the recipe's 3
+    state = torch.load(tmp_path / "w.pt", weights_only=True)
+    build(SHAPES_NET).load_state_dict(state)  # the same architecture as the app's
+
+
+def test_regression_script_reports_test_loss(tmp_path: Path) -> None:
+    spec = preset("linear-regression")
+    script = tmp_path / "train_lr.py"
+    script.write_text(training_script(spec, Recipe("synthetic-linear", num_epochs=2, lr=0.03,
+                                                   batch_size=10, loss="mse",
+                                                   schedule="step", grad_clip=5.0)))
+    done = run_script(script, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.startswith("epoch")]
+    assert len(lines) == 2 and all("test loss" in line for line in lines)
+    assert "acc" not in done.stdout
+
+
+def test_image_folder_script_runs(tmp_path: Path) -> None:
+    from PIL import Image
+
+    root = tmp_path / "pics"
+    for c, colour in enumerate(("red", "blue")):
+        (root / f"class{c}").mkdir(parents=True)
+        for i in range(5):
+            Image.new("RGB", (12, 12), colour).save(root / f"class{c}" / f"{i}.png")
+    spec = NetworkSpec("rgb", (1, 3, 8, 8), (layer("Flatten"), layer("Linear", out_features=2)),
+                       "normal")
+    script = tmp_path / "train_folder.py"
+    script.write_text(training_script(spec, Recipe("image-folder", num_epochs=1, lr=0.1,
+                                                   batch_size=4, resize=8,
+                                                   data_root=str(root))))
+    done = run_script(script, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "epoch 1: loss" in done.stdout
+
+
+@pytest.mark.parametrize("name", ["procedural-shapes", "spiral", "blobs", "synthetic-linear"])
+def test_generated_data_is_the_apps_data(tmp_path: Path, name: str) -> None:
+    """The header promises the same examples as the app for the seed: check it."""
+    recipe = Recipe(name, num_epochs=1, lr=0.1, batch_size=8, seed=3,
+                    options=(("noise", 0.3),) if name == "blobs" else ())
+    spec = preset("linear-regression") if name == "synthetic-linear" else TOY_NET
+    path = tmp_path / f"s_{name.replace('-', '_')}.py"
+    path.write_text(training_script(spec, recipe))
+    module = load_module(path)
+    options = dict(recipe.options)
+    if name == "procedural-shapes":
+        train, test = module.load_data(n_train=40, n_test=20)
+        bundle = load_dataset(name, batch_size=8, seed=3, n_train=40, n_test=20)
+    else:  # the default sizes must be the app's defaults too
+        train, test = module.load_data()
+        bundle = load_dataset(name, batch_size=8, seed=3, **options)
+    for ours, app in ((train, bundle.train), (test, bundle.test)):
+        X, y = ours.dataset.tensors
+        X_app = app.dataset.X
+        X_app = X_app.float() / 255 if X_app.dtype == torch.uint8 else X_app
+        torch.testing.assert_close(X, X_app)
+        torch.testing.assert_close(y, app.dataset.y)
+
+
+def test_every_registered_dataset_has_a_script_form() -> None:
+    assert {info.name for info in list_datasets()} <= set(DATASETS)
+
+
+RECIPE = Recipe("fashion-mnist", num_epochs=1, lr=0.1, batch_size=8)
+
+
+@pytest.mark.parametrize("recipe", [
+    RECIPE, replace(RECIPE, dataset="cifar10", resize=64, optimizer="adam"),
+    replace(RECIPE, dataset="mnist", optimizer="adamw", weight_decay=1e-4, schedule="cosine"),
+    replace(RECIPE, loss="mse", init="default"), replace(RECIPE, init="kaiming"),
+    replace(RECIPE, dataset="spiral", loss="huber", n_train=50),
+    replace(RECIPE, dataset="image-folder", options=(("grayscale", True),)),
+])
+def test_every_form_is_valid_python(recipe: Recipe) -> None:
+    spec = SHAPES_NET if recipe.dataset != "spiral" else TOY_NET
+    source = training_script(spec, recipe)
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported.add((node.module or "").split(".")[0])
+    assert imported <= {"__future__", "argparse", "time", "math", "collections", "pathlib",
+                        "torch", "torchvision"}
+    if recipe.init == "kaiming":
+        assert "def init_kaiming" in source and "net.apply(init_kaiming)" in source
+    if recipe.loss == "mse":
+        assert "F.one_hot(y" in source  # class labels become one-hot targets
+    if recipe.dataset == "mnist":
+        assert "datasets.MNIST(DATA_ROOT" in source and "weight_decay=0.0001" in source
+
+
+def test_unknown_dataset_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"dataset 'imagenet' cannot be exported"):
+        training_script(TOY_NET, Recipe("imagenet", num_epochs=1, lr=0.1, batch_size=8))
