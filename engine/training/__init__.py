@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from engine.training.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from engine.training.config import RunConfig
 from engine.training.decision import DataSample, DecisionMap, data_sample, decision_map
 from engine.training.events import (
     BatchProgress,
@@ -16,9 +17,11 @@ from engine.training.events import (
     EpochEnd,
     Finished,
     History,
+    Prepared,
     Stopped,
     TrainEvent,
 )
+from engine.training.hooks import DecisionMapHook, Hook, LoopState
 from engine.training.setup import (
     INITS,
     LOSSES,
@@ -29,6 +32,16 @@ from engine.training.setup import (
     make_optimizer,
     make_schedule,
 )
+from engine.training.task import (
+    TASKS,
+    AnchorBoxTask,
+    ClassificationTask,
+    MetricInfo,
+    PixelClassificationTask,
+    RegressionTask,
+    Task,
+    make_task,
+)
 from engine.training.trainer import TrainingRun, evaluate_accuracy, train
 
 __all__ = [
@@ -36,7 +49,19 @@ __all__ = [
     "LOSSES",
     "OPTIMIZERS",
     "SCHEDULES",
+    "TASKS",
+    "AnchorBoxTask",
     "BatchProgress",
+    "ClassificationTask",
+    "DecisionMapHook",
+    "Hook",
+    "LoopState",
+    "MetricInfo",
+    "PixelClassificationTask",
+    "Prepared",
+    "RegressionTask",
+    "RunConfig",
+    "Task",
     "Checkpoint",
     "DataSample",
     "DecisionMap",
@@ -53,6 +78,7 @@ __all__ = [
     "init_weights",
     "load_checkpoint",
     "make_loss",
+    "make_task",
     "make_optimizer",
     "make_schedule",
     "save_checkpoint",

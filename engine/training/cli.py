@@ -137,7 +137,7 @@ def _fmt(value: float | None, spec: str = ".3f") -> str:
 
 def _print_epoch(e: Any, num_epochs: int, device: Any, *, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(asdict(e)), flush=True)
+        print(json.dumps(e.to_dict()), flush=True)
         return
     acc = "" if e.train_acc is None else f", train acc {_fmt(e.train_acc)}"
     test = (f", test acc {_fmt(e.test_acc)}" if e.test_acc is not None
