@@ -30,6 +30,8 @@ VERSION = 1
 
 
 def _plain(record: Any) -> dict[str, Any]:
+    if hasattr(record, "to_dict"):  # events: flat, with the book's names and ``metrics``
+        return dict(record.to_dict())
     if is_dataclass(record) and not isinstance(record, type):
         return asdict(record)
     if isinstance(record, dict):

@@ -14,7 +14,8 @@ CONFIG = {"batch_size": 32, "lr": 0.1, "num_epochs": 3, "dataset": "spiral"}
 
 
 def epoch(n: int, loss: float = 1.0) -> EpochEnd:
-    return EpochEnd(n, loss, 0.5 + n / 10, loss * 1.1, 0.4 + n / 10, 1000.0, 0.1, 2.0)
+    return EpochEnd(n, {"train_loss": loss, "train_acc": 0.5 + n / 10, "test_loss": loss * 1.1,
+                        "test_acc": 0.4 + n / 10}, 1000.0, 0.1, 2.0)
 
 
 def write(path: Path, epochs: int = 3, *, end: object | None = None) -> None:
@@ -109,10 +110,8 @@ def test_binary_and_missing_files(tmp_path: Path) -> None:
 
 def test_json_stdout_of_the_cli_reads_as_a_log(tmp_path: Path) -> None:
     """``train --json > out.jsonl``: epoch records without ``kind`` and no header."""
-    from dataclasses import asdict
-
     path = tmp_path / "out.jsonl"
-    path.write_text("".join(json.dumps(asdict(epoch(n))) + "\n" for n in (1, 2)))
+    path.write_text("".join(json.dumps(epoch(n).to_dict()) + "\n" for n in (1, 2)))
     log = read_run_log(path)
     assert [e["epoch"] for e in log.epochs] == [1, 2] and log.config == {}
     assert "test_acc" in log.curves()
@@ -168,3 +167,14 @@ def test_killed_then_resumed_with_append_skips_the_cut_line(tmp_path: Path) -> N
     log = read_run_log(path)
     assert [e["epoch"] for e in log.epochs] == [1, 2] and log.status == "finished"
     assert any("line 3 is cut off" in n for n in log.notes)
+
+
+def test_version_1_json_lines_read_into_a_history(tmp_path: Path) -> None:
+    """What ``train --json`` printed before issue 10: the book's names as fields."""
+    path = tmp_path / "old.jsonl"
+    old = {"epoch": 1, "train_loss": 0.9, "train_acc": 0.6, "test_loss": 1.0,
+           "test_acc": 0.55, "examples_per_sec": 900.0, "lr": 0.1, "seconds": 3.0}
+    path.write_text(json.dumps(old) + "\n")
+    log = read_run_log(path)
+    assert log.history().epochs[0].test_acc == 0.55
+    assert log.curves()["train_acc"] == ([1.0], [0.6])
