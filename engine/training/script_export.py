@@ -19,7 +19,6 @@ from __future__ import annotations
 import ast
 import inspect
 import textwrap
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -27,37 +26,13 @@ from typing import Any
 from engine.builder.export import export_code
 from engine.builder.init_schemes import INIT_FUNCTIONS
 from engine.builder.spec import NetworkSpec
+from engine.training.config import RunConfig
 
 _FILE_SETS = {"fashion-mnist": "FashionMNIST", "mnist": "MNIST", "cifar10": "CIFAR10"}
 _TOY_SETS = ("spiral", "circles", "xor", "blobs")
 _GENERATED = ("procedural-shapes", "synthetic-linear", *_TOY_SETS)
 DATASETS = (*_GENERATED, *_FILE_SETS, "image-folder")
 """Datasets a script can be written for (a test checks this covers the registry)."""
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """What the script trains with (read from the run's configuration)."""
-
-    dataset: str
-    num_epochs: int
-    lr: float
-    batch_size: int
-    optimizer: str = "sgd"
-    momentum: float = 0.9
-    weight_decay: float = 0.0
-    loss: str | None = None
-    schedule: str = "none"
-    step_size: int | None = None
-    gamma: float = 0.1
-    init: str | None = None
-    seed: int = 0
-    grad_clip: float | None = None
-    n_train: int | None = None
-    n_test: int | None = None
-    resize: int | None = None
-    data_root: str | None = None
-    options: tuple[tuple[str, Any], ...] = ()
 
 
 def _module_source(module: ModuleType) -> str:
@@ -94,11 +69,11 @@ def _network_code(spec: NetworkSpec) -> str:
     return "\n\n\n".join(keep)
 
 
-def _data_code(r: Recipe) -> tuple[str, str, list[str]]:
+def _data_code(r: RunConfig) -> tuple[str, str, list[str]]:
     """``(code defining load_data(n_train, n_test), header sentence, extra imports)``."""
     from engine.data import dataset_info, procedural, toy
 
-    opts = {**dataset_info(r.dataset).options, **dict(r.options)}
+    opts = {**dataset_info(r.dataset).options, **dict(r.dataset_options)}
     if r.dataset == "procedural-shapes":
         embed = _module_source(procedural)
         make = ("    X_train, y_train = make_shapes(n_train, seed=2 * SEED)\n"
@@ -146,7 +121,7 @@ def _data_code(r: Recipe) -> tuple[str, str, list[str]]:
     return code, about, ["from torchvision.transforms import v2"] if r.resize else []
 
 
-def _file_data_code(r: Recipe, opts: dict[str, Any]) -> tuple[str, str, list[str]]:
+def _file_data_code(r: RunConfig, opts: dict[str, Any]) -> tuple[str, str, list[str]]:
     root = r.data_root or _default_root()
     steps = ["v2.ToImage()"]
     if r.dataset == "image-folder":
@@ -207,7 +182,7 @@ def _default_root() -> str:
     return str(default_data_root())
 
 
-def _optimizer_code(r: Recipe) -> str:
+def _optimizer_code(r: RunConfig) -> str:
     wd = f", weight_decay={r.weight_decay!r}" if r.weight_decay else ""
     return {"sgd": f"torch.optim.SGD(net.parameters(), lr=lr{wd})",
             "momentum": f"torch.optim.SGD(net.parameters(), lr=lr, momentum={r.momentum!r}{wd})",
@@ -215,7 +190,7 @@ def _optimizer_code(r: Recipe) -> str:
             "adamw": f"torch.optim.AdamW(net.parameters(), lr=lr{wd})"}[r.optimizer]
 
 
-def _schedule_code(r: Recipe) -> str | None:
+def _schedule_code(r: RunConfig) -> str | None:
     if r.schedule == "step":
         size = r.step_size or max(1, r.num_epochs // 3)
         return f"torch.optim.lr_scheduler.StepLR(optimizer, step_size={size}, gamma={r.gamma!r})"
@@ -228,7 +203,7 @@ _LOSSES = {"cross-entropy": "nn.CrossEntropyLoss()", "mse": "nn.MSELoss()",
            "l1": "nn.L1Loss()", "huber": "nn.HuberLoss()"}
 
 
-def _loop_code(r: Recipe, classify: bool) -> str:
+def _loop_code(r: RunConfig, classify: bool) -> str:
     """The book's ``train_ch6`` (d2l 7.6), its Animator replaced by a print per epoch."""
     loss_name = r.loss or ("cross-entropy" if classify else "mse")
     one_hot = classify and loss_name != "cross-entropy"
@@ -331,27 +306,60 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device):
     return net'''
 
 
-def training_script(spec: NetworkSpec, recipe: Recipe) -> str:
-    """A standalone Python script that trains ``spec`` with ``recipe``.
+def network_spec(config: RunConfig) -> NetworkSpec:
+    """The builder spec of ``config.model`` (a spec or a preset).
 
     Raises:
-        ValueError: the dataset has no standalone form, or the spec has a shape error.
+        ValueError: no model, or a zoo model (it has no builder code to copy).
     """
-    if recipe.dataset not in DATASETS:
-        raise ValueError(f"dataset {recipe.dataset!r} cannot be exported as a script; "
+    from engine.builder import preset
+
+    ref = config.model
+    if ref is None:
+        raise ValueError("model: the config names no network; a script needs one")
+    if ref.kind == "spec":
+        return NetworkSpec.from_dict(ref.spec or {})
+    if ref.kind == "preset":
+        return preset(ref.name)
+    raise ValueError(f"model: {ref.describe()} is a zoo model, which has no builder code "
+                     f"to copy into a standalone script; export the experiment JSON and "
+                     f"run it with `python -m engine train --config`")
+
+
+def training_script(config: RunConfig, *, spec: NetworkSpec | None = None) -> str:
+    """A standalone Python script that trains ``config``'s network on its data.
+
+    Args:
+        config: the run; ``dataset`` None means the spec's default dataset.
+        spec: the network, if already at hand (default :func:`network_spec`).
+
+    Raises:
+        ValueError: the dataset or task has no standalone form, the model is not a
+            builder network, or the spec has a shape error.
+    """
+    spec = spec or network_spec(config)
+    r = config.replace(dataset=config.dataset or spec.train_defaults.get("dataset"))
+    if r.dataset not in DATASETS:
+        raise ValueError(f"dataset {r.dataset!r} cannot be exported as a script; "
                          f"supported: {', '.join(DATASETS)}")
     from engine.data import dataset_info
 
-    classify = dataset_info(recipe.dataset).task == "classification"
+    task = r.task or dataset_info(r.dataset).task
+    if task not in ("classification", "regression"):
+        raise ValueError(f"task {task!r} cannot be exported as a train_ch6 script (it "
+                         f"trains classifiers and regressors); export the experiment JSON")
+    classify = task == "classification"
     net_code = _network_code(spec)
-    if recipe.init not in (None, "default", spec.init) and INIT_FUNCTIONS[recipe.init]:
-        net_code = f"{inspect.getsource(INIT_FUNCTIONS[recipe.init]).rstrip()}\n\n\n{net_code}"
+    if r.init not in (None, "default", spec.init) and INIT_FUNCTIONS[r.init]:
+        net_code = f"{inspect.getsource(INIT_FUNCTIONS[r.init]).rstrip()}\n\n\n{net_code}"
         if "WEIGHTED =" not in net_code:
             net_code = ("WEIGHTED = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d,\n"
                         "            nn.ConvTranspose1d, nn.ConvTranspose2d, "
                         "nn.ConvTranspose3d)\n\n\n" + net_code)
-    data_code, about, imports = _data_code(recipe)
-    r = recipe
+    data_code, about, imports = _data_code(r)
+    left_out = [what for what, used in (
+        ("the random training transforms", r.transforms),
+        ("the optimiser parameter groups", r.param_groups)) if used]
     header = "\n".join([
         f'"""Train {spec.name} on {r.dataset}: exported by Deep Learning Playground.', "",
         "Standalone: needs only torch" + (" and torchvision" if imports else "")
@@ -361,7 +369,9 @@ def training_script(spec: NetworkSpec, recipe: Recipe) -> str:
         textwrap.fill(f"Data: {about}.", 88), "",
         f"Recipe: lr {r.lr:g}, batch {r.batch_size}, {r.num_epochs} epochs, optimiser "
         f"{r.optimizer}, loss {r.loss or ('cross-entropy' if classify else 'mse')}, "
-        f"seed {r.seed}.", "",
+        f"seed {r.seed}.",
+        *([textwrap.fill(f"Not in this script: {' and '.join(left_out)} of the app's run.",
+                         88)] if left_out else []), "",
         "Run: python this_file.py [--epochs N] [--n-train N] [--n-test N] [--device cpu]",
         '"""'])
     parts = [header, "\n".join(["from __future__ import annotations", "", "import argparse",
@@ -373,7 +383,7 @@ def training_script(spec: NetworkSpec, recipe: Recipe) -> str:
                         f"BATCH_SIZE = {r.batch_size}", f"SEED = {r.seed}"]),
              "# ---- the network (as the Build tab's Export code) ----\n" + net_code,
              "# ---- the data ----\n" + data_code,
-             "# ---- the book's training loop ----\n" + _loop_code(recipe, classify),
+             "# ---- the book's training loop ----\n" + _loop_code(r, classify),
              _main_code()]
     return "\n\n\n".join(parts) + "\n"
 
@@ -397,8 +407,8 @@ def _main_code() -> str:
         print("saved", args.save)'''
 
 
-def write_training_script(path: str | Path, spec: NetworkSpec, recipe: Recipe) -> Path:
+def write_training_script(path: str | Path, config: RunConfig) -> Path:
     """Write :func:`training_script` to ``path`` atomically; returns the path."""
     from engine.files import write_text_atomic
 
-    return write_text_atomic(Path(path), training_script(spec, recipe))
+    return write_text_atomic(Path(path), training_script(config))

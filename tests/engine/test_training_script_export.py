@@ -17,7 +17,9 @@ import torch
 from engine.builder import NetworkSpec, build, preset
 from engine.builder.spec import layer
 from engine.data import list_datasets, load_dataset
-from engine.training.script_export import DATASETS, Recipe, training_script
+from engine.models import ModelRef
+from engine.training.config import RunConfig
+from engine.training.script_export import DATASETS, training_script
 
 TOY_NET = NetworkSpec("toy-mlp", (1, 2), (layer("Linear", in_features=2, out_features=8),
                                           layer("ReLU"), layer("Linear", out_features=2)),
@@ -25,6 +27,11 @@ TOY_NET = NetworkSpec("toy-mlp", (1, 2), (layer("Linear", in_features=2, out_fea
 SHAPES_NET = NetworkSpec("tiny-conv", (1, 1, 28, 28), (
     layer("Conv2d", out_channels=2, kernel_size=5, stride=4), layer("ReLU"),
     layer("Flatten"), layer("Linear", out_features=10)), "kaiming")
+
+
+def config(dataset: str, spec: NetworkSpec = TOY_NET, **fields) -> RunConfig:
+    """A run config as the Train tab exports it (the network inline as a spec)."""
+    return RunConfig(model=ModelRef.from_spec(spec), dataset=dataset, **fields).validate()
 
 
 def run_script(path: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -47,9 +54,8 @@ def load_module(path: Path) -> ModuleType:
 def test_procedural_script_trains_standalone_and_saves_the_builders_net(tmp_path: Path
                                                                          ) -> None:
     script = tmp_path / "train_tiny.py"
-    script.write_text(training_script(SHAPES_NET, Recipe("procedural-shapes", num_epochs=3,
-                                                         lr=0.1, batch_size=32,
-                                                         optimizer="momentum")))
+    script.write_text(training_script(config("procedural-shapes", SHAPES_NET, num_epochs=3,
+                                             lr=0.1, batch_size=32, optimizer="momentum")))
     done = run_script(script, "--epochs", "1", "--n-train", "96", "--n-test", "32",
                       "--save", "w.pt", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -63,9 +69,9 @@ def test_procedural_script_trains_standalone_and_saves_the_builders_net(tmp_path
 def test_regression_script_reports_test_loss(tmp_path: Path) -> None:
     spec = preset("linear-regression")
     script = tmp_path / "train_lr.py"
-    script.write_text(training_script(spec, Recipe("synthetic-linear", num_epochs=2, lr=0.03,
-                                                   batch_size=10, loss="mse",
-                                                   schedule="step", grad_clip=5.0)))
+    script.write_text(training_script(config("synthetic-linear", spec, num_epochs=2, lr=0.03,
+                                             batch_size=10, loss="mse", schedule="step",
+                                             grad_clip=5.0)))
     done = run_script(script, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     lines = [line for line in done.stdout.splitlines() if line.startswith("epoch")]
@@ -84,9 +90,8 @@ def test_image_folder_script_runs(tmp_path: Path) -> None:
     spec = NetworkSpec("rgb", (1, 3, 8, 8), (layer("Flatten"), layer("Linear", out_features=2)),
                        "normal")
     script = tmp_path / "train_folder.py"
-    script.write_text(training_script(spec, Recipe("image-folder", num_epochs=1, lr=0.1,
-                                                   batch_size=4, resize=8,
-                                                   data_root=str(root))))
+    script.write_text(training_script(config("image-folder", spec, num_epochs=1, lr=0.1,
+                                             batch_size=4, resize=8, data_root=str(root))))
     done = run_script(script, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "epoch 1: loss" in done.stdout
@@ -95,13 +100,13 @@ def test_image_folder_script_runs(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["procedural-shapes", "spiral", "blobs", "synthetic-linear"])
 def test_generated_data_is_the_apps_data(tmp_path: Path, name: str) -> None:
     """The header promises the same examples as the app for the seed: check it."""
-    recipe = Recipe(name, num_epochs=1, lr=0.1, batch_size=8, seed=3,
-                    options=(("noise", 0.3),) if name == "blobs" else ())
     spec = preset("linear-regression") if name == "synthetic-linear" else TOY_NET
+    recipe = config(name, spec, num_epochs=1, lr=0.1, batch_size=8, seed=3,
+                    dataset_options={"noise": 0.3} if name == "blobs" else {})
     path = tmp_path / f"s_{name.replace('-', '_')}.py"
-    path.write_text(training_script(spec, recipe))
+    path.write_text(training_script(recipe))
     module = load_module(path)
-    options = dict(recipe.options)
+    options = dict(recipe.dataset_options)
     if name == "procedural-shapes":
         train, test = module.load_data(n_train=40, n_test=20)
         bundle = load_dataset(name, batch_size=8, seed=3, n_train=40, n_test=20)
@@ -120,19 +125,18 @@ def test_every_registered_dataset_has_a_script_form() -> None:
     assert {info.name for info in list_datasets()} <= set(DATASETS)
 
 
-RECIPE = Recipe("fashion-mnist", num_epochs=1, lr=0.1, batch_size=8)
+RECIPE = config("fashion-mnist", SHAPES_NET, num_epochs=1, lr=0.1, batch_size=8)
 
 
 @pytest.mark.parametrize("recipe", [
     RECIPE, replace(RECIPE, dataset="cifar10", resize=64, optimizer="adam"),
     replace(RECIPE, dataset="mnist", optimizer="adamw", weight_decay=1e-4, schedule="cosine"),
     replace(RECIPE, loss="mse", init="default"), replace(RECIPE, init="kaiming"),
-    replace(RECIPE, dataset="spiral", loss="huber", n_train=50),
-    replace(RECIPE, dataset="image-folder", options=(("grayscale", True),)),
+    config("spiral", TOY_NET, loss="huber", n_train=50),
+    replace(RECIPE, dataset="image-folder", dataset_options={"grayscale": True}),
 ])
-def test_every_form_is_valid_python(recipe: Recipe) -> None:
-    spec = SHAPES_NET if recipe.dataset != "spiral" else TOY_NET
-    source = training_script(spec, recipe)
+def test_every_form_is_valid_python(recipe: RunConfig) -> None:
+    source = training_script(recipe)
     imported = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
@@ -151,4 +155,19 @@ def test_every_form_is_valid_python(recipe: Recipe) -> None:
 
 def test_unknown_dataset_is_refused() -> None:
     with pytest.raises(ValueError, match=r"dataset 'imagenet' cannot be exported"):
-        training_script(TOY_NET, Recipe("imagenet", num_epochs=1, lr=0.1, batch_size=8))
+        training_script(config("imagenet"))
+
+
+def test_zoo_models_and_other_tasks_are_refused_with_the_reason() -> None:
+    zoo = RunConfig(model=ModelRef.zoo("resnet18", num_classes=10), dataset="cifar10")
+    with pytest.raises(ValueError, match="zoo model.*--config"):
+        training_script(zoo)
+    with pytest.raises(ValueError, match="task 'segmentation' cannot be exported"):
+        training_script(config("spiral", task="segmentation"))
+
+
+def test_the_presets_dataset_is_the_default_and_left_out_parts_are_said() -> None:
+    cfg = RunConfig(model=ModelRef.preset("lenet"), transforms=({"name": "hflip"},))
+    source = training_script(cfg)
+    assert '"""Train lenet on procedural-shapes' in source
+    assert "Not in this script: the random training transforms" in source
