@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +56,7 @@ def run_datasets(args: argparse.Namespace) -> int:
 
     infos = list_datasets()
     if args.json:
-        print(json.dumps([asdict(i) for i in infos]))
+        print(json.dumps([i.to_dict() for i in infos]))
         return 0
     for info in infos:
         shape = "x".join(map(str, info.input_shape)) if info.input_shape else "?"

@@ -137,6 +137,12 @@ class ClassificationTask(Task):
         self.loss_fn = make_loss(loss)
 
     def loss(self, y_hat: Tensor, y: Tensor) -> Tensor:
+        if y.dim() != 1:
+            # Counting correct pixels per image would report "accuracies" like 31.5.
+            raise ValueError(f"classification needs one class index per example "
+                             f"(targets Tensor[B]); these targets have shape "
+                             f"{tuple(y.shape)} — per-pixel masks need "
+                             f"task='segmentation'")
         if self.loss_name != "cross-entropy":
             y = F.one_hot(y, y_hat.shape[-1]).to(y_hat.dtype)
         return self.loss_fn(y_hat, y)
@@ -190,21 +196,31 @@ class _PixelMeter(Meter):
     ``MulticlassJaccardIndex``, kept on the device; pixel accuracy is its trace over its
     sum, mean IoU torchmetrics' own reduction of it."""
 
-    def __init__(self, device: torch.device, num_classes: int) -> None:
+    def __init__(self, device: torch.device, num_classes: int | None) -> None:
+        self.device, self.num_classes = device, num_classes
+        self.jaccard: Any = None
+        if num_classes is not None:
+            self._make(num_classes)
+
+    def _make(self, num_classes: int) -> None:
         from torchmetrics.classification import MulticlassJaccardIndex
 
         self.jaccard = MulticlassJaccardIndex(num_classes, average="macro",
-                                              validate_args=False).to(device)
+                                              validate_args=False).to(self.device)
 
     def update(self, y_hat: Tensor, y: Tensor) -> None:
+        if self.jaccard is None:  # classes from the network's output channels
+            self._make(y_hat.shape[1])
         self.jaccard.update(y_hat.detach().argmax(dim=1), y)
 
     def state(self) -> list[Tensor]:
-        return [self.jaccard.confmat]
+        return [self.jaccard.confmat] if self.jaccard is not None else []
 
     def compute(self, state: Sequence[Tensor], n: int) -> dict[str, float]:
         from torchmetrics.functional.classification.jaccard import _jaccard_index_reduce
 
+        if not state:
+            return {"pixel_acc": 0.0, "miou": 0.0}
         confmat = state[0].round().long()
         total = int(confmat.sum())
         if total == 0:
@@ -219,14 +235,14 @@ class PixelClassificationTask(Task):
     ``MulticlassJaccardIndex``, macro over classes).
 
     Args:
-        num_classes: k.
+        num_classes: k; None takes it from the network's output at the first batch.
     """
 
     name = "segmentation"
     metrics = (MetricInfo("pixel_acc", "pixel accuracy"), MetricInfo("miou", "mean IoU"))
 
-    def __init__(self, num_classes: int, loss: str = "cross-entropy") -> None:
-        if not isinstance(num_classes, int) or num_classes < 2:
+    def __init__(self, num_classes: int | None = None, loss: str = "cross-entropy") -> None:
+        if num_classes is not None and (not isinstance(num_classes, int) or num_classes < 2):
             raise ValueError(f"num_classes={num_classes!r} must be an integer >= 2")
         if loss != "cross-entropy":
             raise ValueError(f"loss={loss!r}: per-pixel classification uses cross-entropy")
@@ -323,8 +339,6 @@ def make_task(name: str, *, loss: str | None = None, num_classes: int | None = N
     kwargs: dict[str, Any] = {}
     if loss is not None:
         kwargs["loss"] = loss
-    if cls in (PixelClassificationTask, AnchorBoxTask):
-        if num_classes is None:
-            raise ValueError(f"task {name!r} needs num_classes")
+    if cls in (PixelClassificationTask, AnchorBoxTask) and num_classes is not None:
         kwargs["num_classes"] = num_classes
     return cls(**kwargs)

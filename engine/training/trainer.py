@@ -532,7 +532,11 @@ def _materialize_lazy(net: nn.Module, data_iter: Iterable, device: torch.device)
 
 
 def _reseed_loader(loader: Any, seed: int) -> None:
-    """Reset a DataLoader's shuffle generator so reruns with one seed see one order."""
+    """Reset a DataLoader's shuffle generator (and its dataset's random transforms) so
+    reruns with one seed see one order and one set of draws."""
+    reseed = getattr(getattr(loader, "dataset", None), "reseed", None)
+    if callable(reseed):
+        reseed(seed)
     gen = getattr(loader, "generator", None)
     if isinstance(gen, torch.Generator):
         gen.manual_seed(seed)
