@@ -13,7 +13,13 @@ import torch.nn.functional as F
 from ddp_worker import GLOBAL_BATCH, Indexed, tiny_net
 from torch.utils import data
 
+from engine.builder import NetworkSpec
+from engine.builder.spec import layer
+from engine.models import ModelRef
+from engine.training.config import RunConfig
 from engine.training.distributed import DistContext, ShardSampler
+from engine.training.events import EpochEnd, Prepared
+from engine.training.experiment import run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -207,3 +213,44 @@ def test_evaluation_over_two_ranks_counts_each_example_once(two_ranks: list[dict
     with torch.no_grad():
         correct = int((net(ds.X).argmax(1) == ds.y).sum())
     assert r0["eval"] == r1["eval"] == (correct, 7)
+
+
+# -- the engine's run() under torchrun ------------------------------------------------------
+def tiny_config(**changes) -> RunConfig:
+    spec = NetworkSpec("mlp-2d", (1, 2), (layer("Linear", in_features=2, out_features=16),
+                                          layer("ReLU"), layer("Linear", out_features=2)),
+                       "xavier")
+    # 200 examples, global batch 32: the last batch (8) splits evenly over 2 processes;
+    # 51 test examples: the test shards differ by one.
+    base = RunConfig(model=ModelRef.from_spec(spec), dataset="spiral", n_train=200, n_test=51,
+                     batch_size=32, num_epochs=3, lr=0.5, optimizer="momentum", seed=1,
+                     device="cpu", progress_every=3)
+    return base.replace(**changes).validate()
+
+
+def single_run(config: RunConfig) -> tuple[dict, list[dict]]:
+    prepared, epochs = None, []
+    for event in run(config):
+        if isinstance(event, Prepared):
+            prepared = event
+        elif isinstance(event, EpochEnd):
+            epochs.append(dict(event.metrics))
+    assert prepared is not None
+    return prepared.model.net.state_dict(), epochs
+
+
+def test_run_under_torchrun_equals_one_process_with_the_global_batch(tmp_path: Path) -> None:
+    config = tiny_config()
+    (tmp_path / "exp.json").write_text(config.to_json())
+    done = torchrun(Path(__file__).with_name("ddp_run_worker.py"), str(tmp_path / "exp.json"),
+                    str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    got = torch.load(tmp_path / "rank0.pt", weights_only=True)
+    state, epochs = single_run(config)
+    assert_same_weights(got["state"], state)
+    assert len(got["epochs"]) == len(epochs) == 3
+    for ours, theirs in zip(got["epochs"], epochs, strict=True):
+        assert ours.keys() == theirs.keys()
+        for key in ours:  # figures summed over the processes equal one process's
+            assert ours[key] == pytest.approx(theirs[key], rel=1e-5, abs=1e-6), key
+    assert got["note"] is None
