@@ -44,6 +44,8 @@ class Checkpoint:
         config: the ``RunConfig.to_dict()`` of the run, or None.
         scheduler_state: the LR schedule's ``state_dict()`` or None.
         epoch: epochs done when saved (resume continues with the next), or None.
+        rng_state: torch's and the data loader's random states at that epoch's end
+            (``trainer.rng_states``), so a resumed CPU run continues exactly.
         version: format version of the file.
         created: ISO-8601 UTC time of saving.
         torch_version: PyTorch version that wrote it.
@@ -58,6 +60,7 @@ class Checkpoint:
     config: dict[str, Any] | None = None
     scheduler_state: dict[str, Any] | None = None
     epoch: int | None = None
+    rng_state: dict[str, torch.Tensor] = field(default_factory=dict)
     version: int = VERSION
     created: str = ""
     torch_version: str = ""
@@ -105,6 +108,7 @@ def save_checkpoint(
     config: dict[str, Any] | None = None,
     scheduler: Any = None,
     epoch: int | None = None,
+    rng_state: dict[str, torch.Tensor] | None = None,
 ) -> Path:
     """Write a checkpoint atomically.
 
@@ -120,6 +124,7 @@ def save_checkpoint(
         config: ``RunConfig.to_dict()`` of the run.
         scheduler: the LR schedule (its state is saved, to resume).
         epoch: epochs done; default the history's count.
+        rng_state: random states to resume with (``trainer.rng_states``).
 
     Returns:
         The path written.
@@ -150,6 +155,7 @@ def save_checkpoint(
         "config": config,
         "scheduler_state": scheduler.state_dict() if scheduler is not None else None,
         "epoch": epoch,
+        "rng_state": dict(rng_state or {}),
     }
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         torch.save(payload, f)
@@ -216,6 +222,8 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         config=payload.get("config"),
         scheduler_state=payload.get("scheduler_state"),
         epoch=epoch,
+        rng_state={k: v for k, v in (payload.get("rng_state") or {}).items()
+                   if isinstance(v, torch.Tensor)},
         version=version,
         created=str(payload.get("created", "")),
         torch_version=str(payload.get("torch_version", "")),

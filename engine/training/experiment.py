@@ -66,6 +66,7 @@ class RunModel:
         self.optimizer: Any = None
         self.scheduler: Any = None
         self.epoch = 0
+        self.rng_state: dict[str, Any] = {}
 
     def save(self, path: str | Path, *, history: Any = None,
              extra: dict[str, Any] | None = None) -> Path:
@@ -78,7 +79,8 @@ class RunModel:
             spec=self.spec.to_dict() if self.spec is not None else None, history=history,
             extra=extra, model_ref=self.ref.to_dict() if self.ref is not None else None,
             config=self.config.to_dict() if self.config is not None else None,
-            scheduler=self.scheduler, epoch=epochs if epochs is not None else self.epoch)
+            scheduler=self.scheduler, epoch=epochs if epochs is not None else self.epoch,
+            rng_state=self.rng_state)
 
 
 def run(config: RunConfig, control: JobControl | None = None, *, hooks: Sequence[Hook] = (),
@@ -179,6 +181,7 @@ def _events(config: RunConfig, control: JobControl | None, hooks: tuple[Hook, ..
             if model.optimizer is None:
                 model.optimizer, model.scheduler = training.optimizer, training.scheduler
             model.epoch = len(training.history.epochs)
+            model.rng_state = training.rng_state
             yield event
     finally:
         training.close()

@@ -192,6 +192,7 @@ class TrainingRun(Iterator[TrainEvent]):
         self.step = 0
         self.optimizer: torch.optim.Optimizer | None = None
         self.scheduler: Any = None
+        self.rng_state: dict[str, torch.Tensor] = {}  # at the last epoch end, to resume
         hooks = tuple(hooks)
         self.hooks = {m: bound(hooks, m) for m in ("run_start", "after_backward",
                                                     "batch_end", "eval_batch_end",
@@ -229,6 +230,8 @@ class TrainingRun(Iterator[TrainEvent]):
                 self.optimizer.load_state_dict(self.resume.optimizer_state)
             if self.scheduler is not None and self.resume.scheduler_state is not None:
                 self.scheduler.load_state_dict(self.resume.scheduler_state)
+            if self.resume.rng_state:
+                set_rng_states(self.train_iter, self.resume.rng_state)
         self.model = self.dist.wrap_model(self.net) if self.dist is not None else self.net
         self.state = LoopState(self.model, self.optimizer, self.task, self.device,
                                steps=self.steps, info=self.info)
@@ -335,6 +338,7 @@ class TrainingRun(Iterator[TrainEvent]):
         record = EpochEnd(self.epoch, {**meter.figures("train"), **evaluated}, meter.rate, lr,
                           time.perf_counter() - started)
         self.history.epochs.append(record)
+        self.rng_state = rng_states(self.train_iter)
         yield record
         if self.hooks["epoch_end"]:
             state.event = record
@@ -546,6 +550,40 @@ def _reseed_loader(loader: Any, seed: int) -> None:
             if isinstance(gen, torch.Generator):
                 gen.manual_seed(seed)
             owner = getattr(owner, "sampler", None)
+
+
+def _generators(loader: Any) -> dict[str, torch.Generator]:
+    """The random generators a loader draws from, by a stable path name."""
+    found: dict[str, torch.Generator] = {}
+    if isinstance(getattr(loader, "generator", None), torch.Generator):
+        found["loader"] = loader.generator
+    for name in ("batch_sampler", "sampler"):
+        owner, path = getattr(loader, name, None), name
+        while owner is not None:
+            gen = getattr(owner, "generator", None)
+            if isinstance(gen, torch.Generator):
+                found[path] = gen
+            owner, path = getattr(owner, "sampler", None), path + ".sampler"
+    augment = getattr(getattr(loader, "dataset", None), "augment", None)
+    if isinstance(getattr(augment, "generator", None), torch.Generator):
+        found["augment"] = augment.generator
+    return found
+
+
+def rng_states(loader: Any) -> dict[str, torch.Tensor]:
+    """torch's CPU RNG and the loader's generators (shuffle, random transforms) — what a
+    resumed run needs to continue exactly as an uninterrupted one on the CPU."""
+    states = {"torch": torch.get_rng_state()}
+    states.update({k: g.get_state() for k, g in _generators(loader).items()})
+    return states
+
+
+def set_rng_states(loader: Any, states: dict[str, torch.Tensor]) -> None:
+    if "torch" in states:
+        torch.set_rng_state(states["torch"])
+    for key, gen in _generators(loader).items():
+        if key in states:
+            gen.set_state(states[key])
 
 
 def _oom_message(device: torch.device, epoch: int, step: int) -> str:
