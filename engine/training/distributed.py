@@ -233,9 +233,11 @@ class DistContext:
         if not extra:
             return None
         if pad:
+            first = "example" if extra == 1 else f"{extra} examples"
+            verb = "is" if extra == 1 else "are"
             return (f"{n_examples} training examples do not split evenly over "
-                    f"{self.world_size} processes: the first {extra} of each epoch's order "
-                    f"are used twice so every process takes "
+                    f"{self.world_size} processes: the first {first} of each epoch's order "
+                    f"{verb} used twice so every process takes "
                     f"{(n_examples + extra) // self.world_size}")
         return (f"{n_examples} test examples over {self.world_size} processes: shards differ "
                 f"by one example; each example is evaluated once")

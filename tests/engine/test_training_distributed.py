@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from engine.training.config import RunConfig
 from engine.training.distributed import DistContext, ShardSampler
 from engine.training.events import EpochEnd, Prepared
 from engine.training.experiment import run
+from engine.training.runlog import read_run_log
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -98,7 +100,10 @@ def test_shard_sampler_rejects_a_bad_rank() -> None:
 def test_shard_note_says_what_happens() -> None:
     assert ctx().shard_note(64) is None
     note = ctx(world_size=2).shard_note(69)
-    assert note is not None and "first 1" in note and "takes 35" in note
+    assert note == ("69 training examples do not split evenly over 2 processes: the first "
+                    "example of each epoch's order is used twice so every process takes 35")
+    assert "the first 2 examples of each epoch's order are used twice" in (
+        ctx(world_size=3).shard_note(10) or "")
     assert "evaluated once" in (ctx(world_size=3).shard_note(10, pad=False) or "")
 
 
@@ -197,7 +202,7 @@ def test_world_size_not_dividing_the_data_pads_and_stays_in_step(two_ranks: list
         assert len(a) == len(b) == 35  # 69 examples: one repeated, 35 each
         assert sorted(set(a) | set(b)) == list(range(69))
         assert len(a + b) - len(set(a + b)) == 1
-    assert "first 1" in r0["note"]
+    assert "the first example" in r0["note"]
     # With the padding applied, one process reproduces the two exactly.
     reference = single_process(69, epochs=2, pad_to=2)
     for r in two_ranks:
@@ -254,3 +259,90 @@ def test_run_under_torchrun_equals_one_process_with_the_global_batch(tmp_path: P
         for key in ours:  # figures summed over the processes equal one process's
             assert ours[key] == pytest.approx(theirs[key], rel=1e-5, abs=1e-6), key
     assert got["note"] is None
+
+
+# -- the CLI: python -m engine train --config under torchrun ----------------------------------
+def test_cli_under_torchrun_equals_one_process_and_rank_0_alone_writes(tmp_path: Path
+                                                                      ) -> None:
+    (tmp_path / "exp.json").write_text(tiny_config().to_json())
+    one = subprocess.run([sys.executable, "-m", "engine", "train", "--config", "exp.json",
+                          "--save", "one.pt"], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert one.returncode == 0, one.stderr
+    two = torchrun_module(["engine", "train", "--config", "exp.json", "--save", "two.pt",
+                           "--run-log", "run.jsonl", "--tensorboard", "tb"], cwd=tmp_path)
+    assert two.returncode == 0, two.stdout + two.stderr
+    a = torch.load(tmp_path / "one.pt", weights_only=True)
+    b = torch.load(tmp_path / "two.pt", weights_only=True)
+    assert_same_weights(b["model_state"], a["model_state"])
+    # Rank 0 alone prints: each epoch once (torchrun passes both processes' stdout on).
+    assert [two.stdout.count(f"epoch {e}/3:") for e in (1, 2, 3)] == [1, 1, 1]
+    assert two.stdout.count("saved checkpoint") == 1
+    assert "note: torchrun: 2 processes (gloo on cpu), 16 of the global batch 32" in two.stdout
+    # ... and alone writes: one TensorBoard file, one log with one header.
+    assert len(list((tmp_path / "tb").iterdir())) == 1
+    log = read_run_log(tmp_path / "run.jsonl")
+    assert log.status == "finished" and len(log.epochs) == 3
+    assert log.meta["world_size"] == 2 and log.meta["per_process_batch"] == 16
+    assert (tmp_path / "run.jsonl").read_text().count('"kind": "header"') == 1
+
+
+def torchrun_module(args: list[str], *, cwd: Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        env.pop(name, None)
+    return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
+                           "--nproc_per_node=2", "-m", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def group_of_one(tmp_path: Path) -> Iterator[None]:
+    """A real one-process gloo group, so a DistContext can play any rank in-process."""
+    import torch.distributed as td
+
+    td.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0,
+                          world_size=1)
+    yield
+    td.destroy_process_group()
+
+
+@pytest.mark.usefixtures("group_of_one")
+@pytest.mark.parametrize("rank", [0, 1])
+def test_cli_only_rank_0_prints_and_writes(rank: int, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from engine.cli import main
+
+    fake = ctx(rank, world_size=2)  # rank `rank` of 2, its collectives in a group of one
+    monkeypatch.setattr(DistContext, "from_env", classmethod(lambda cls, **kw: fake))
+    config = tmp_path / "exp.json"
+    config.write_text(tiny_config(n_train=201, num_epochs=2).to_json())
+    out = tmp_path / "out"
+    out.mkdir()
+    code = main(["train", "--config", str(config), "--save", str(out / "w.pt"),
+                 "--run-log", str(out / "run.jsonl"), "--tensorboard", str(out / "tb")])
+    assert code == 0
+    printed = capsys.readouterr()
+    if rank == 1:
+        assert printed.out == "" and printed.err == ""
+        assert list(out.iterdir()) == []
+        return
+    assert "epoch 2/2:" in printed.out
+    assert "note: 201 training examples do not split evenly over 2 processes" in printed.out
+    assert sorted(p.name for p in out.iterdir()) == ["run.jsonl", "tb", "w.pt"]
+    assert any("201 training examples" in n for n in read_run_log(out / "run.jsonl").notes)
+
+
+def test_train_flags_survive_torchrun_s_parser() -> None:
+    """torchrun's argparse takes any prefix of its own options even after the script
+    (``--log`` would match ``--log-dir``), so no flag of ours may be one."""
+    from torch.distributed.run import get_args_parser
+
+    from engine.cli import build_parser
+
+    theirs = [o for o in get_args_parser()._option_string_actions if o.startswith("--")]
+    train = build_parser()._subparsers._group_actions[0].choices["train"]
+    ours = [o for o in train._option_string_actions if o.startswith("--") and o != "--help"]
+    clashes = [o for o in ours if any(t.startswith(o) for t in theirs)]
+    assert clashes == []
