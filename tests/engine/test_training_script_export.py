@@ -173,3 +173,19 @@ def test_the_presets_dataset_is_the_default_and_left_out_parts_are_said() -> Non
     source = training_script(cfg)
     assert '"""Train lenet on procedural-shapes' in source
     assert "Not in this script: the random training transforms" in source
+
+
+def test_cli_export_script_writes_a_runnable_script(tmp_path: Path) -> None:
+    from engine.cli import main
+
+    spec_file = tmp_path / "net.json"
+    spec_file.write_text(TOY_NET.to_json())
+    out = tmp_path / "train_toy.py"
+    code = main(["train", "--spec", str(spec_file), "--dataset", "circles", "--epochs", "2",
+                 "--lr", "0.3", "--export-script", str(out)])
+    assert code == 0
+    source = out.read_text()
+    assert "LR = 0.3" in source and "make_toy('circles'" in source
+    done = run_script(out, "--epochs", "1", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "epoch 1: loss" in done.stdout
