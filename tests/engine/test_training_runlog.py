@@ -178,3 +178,43 @@ def test_version_1_json_lines_read_into_a_history(tmp_path: Path) -> None:
     log = read_run_log(path)
     assert log.history().epochs[0].test_acc == 0.55
     assert log.curves()["train_acc"] == ([1.0], [0.6])
+
+
+def spiral_config() -> str:
+    from engine.builder import NetworkSpec
+    from engine.builder.spec import layer
+    from engine.models import ModelRef
+    from engine.training.config import RunConfig
+
+    spec = NetworkSpec("mlp-2d", (1, 2), (layer("Linear", in_features=2, out_features=8),
+                                          layer("ReLU"), layer("Linear", out_features=2)),
+                       "xavier")
+    return RunConfig(model=ModelRef.from_spec(spec), dataset="spiral", n_train=64, n_test=32,
+                     batch_size=16, num_epochs=2, lr=0.3, device="cpu").to_json()
+
+
+def test_cli_run_log_of_one_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]
+                                    ) -> None:
+    from engine.cli import main
+
+    (tmp_path / "exp.json").write_text(spiral_config())
+    code = main(["train", "--config", str(tmp_path / "exp.json"), "--json",
+                 "--run-log", str(tmp_path / "run.jsonl")])
+    assert code == 0
+    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    log = read_run_log(tmp_path / "run.jsonl")
+    assert log.status == "finished" and log.meta == {"world_size": 1}
+    assert log.config["dataset"] == "spiral" and log.config["num_epochs"] == 2
+    assert [e["metrics"] for e in log.epochs] == [p["metrics"] for p in printed]
+    assert log.notes == []  # one process: nothing sharded
+
+
+def test_interrupted_run_says_so_in_its_log(tmp_path: Path) -> None:
+    from engine.training.config import RunConfig
+    from engine.training.launch import RunOutputs
+
+    with RunOutputs(RunConfig(), log=tmp_path / "run.jsonl", dist=None) as out:
+        out.record(epoch(1))
+        out.interrupted()  # what the CLI does on Ctrl+C
+    log = read_run_log(tmp_path / "run.jsonl")
+    assert log.status == "interrupted" and [e["epoch"] for e in log.epochs] == [1]
