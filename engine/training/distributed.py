@@ -73,6 +73,12 @@ class ShardSampler(data.Sampler[int]):
         self.epoch = 0
 
     @property
+    def generator(self) -> torch.Generator | None:
+        """The shuffle generator of ``sampler``, found where a single process's loader
+        has it, so a checkpoint's RNG states resume the same order in either mode."""
+        return getattr(self.sampler, "generator", None)
+
+    @property
     def total(self) -> int:
         """Examples in one epoch's order before sharding."""
         return len(self.sampler)  # type: ignore[arg-type]

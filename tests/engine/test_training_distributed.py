@@ -346,3 +346,22 @@ def test_train_flags_survive_torchrun_s_parser() -> None:
     ours = [o for o in train._option_string_actions if o.startswith("--") and o != "--help"]
     clashes = [o for o in ours if any(t.startswith(o) for t in theirs)]
     assert clashes == []
+
+
+def test_a_one_process_checkpoint_resumes_exactly_under_torchrun(tmp_path: Path) -> None:
+    """2 epochs in one process, the 3rd under torchrun == 3 epochs in one process: the
+    weights, optimiser state and shuffle generator carry over."""
+    (tmp_path / "exp.json").write_text(tiny_config().to_json())
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    for epochs, save in (("3", "straight.pt"), ("2", "half.pt")):
+        done = subprocess.run([sys.executable, "-m", "engine", "train", "--config", "exp.json",
+                               "--epochs", epochs, "--save", save], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    two = torchrun_module(["engine", "train", "--config", "exp.json", "--resume", "half.pt",
+                           "--epochs", "3", "--save", "resumed.pt"], cwd=tmp_path)
+    assert two.returncode == 0, two.stdout + two.stderr
+    assert "resuming at epoch 3" in two.stdout
+    straight = torch.load(tmp_path / "straight.pt", weights_only=True)
+    resumed = torch.load(tmp_path / "resumed.pt", weights_only=True)
+    assert_same_weights(resumed["model_state"], straight["model_state"])
