@@ -19,8 +19,6 @@ from engine.builder.spec import layer
 from engine.models import ModelRef
 from engine.training.config import RunConfig
 from engine.training.distributed import DistContext, ShardSampler
-from engine.training.events import EpochEnd, Prepared
-from engine.training.experiment import run
 from engine.training.runlog import read_run_log
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -219,8 +217,7 @@ def test_evaluation_over_two_ranks_counts_each_example_once(two_ranks: list[dict
         correct = int((net(ds.X).argmax(1) == ds.y).sum())
     assert r0["eval"] == r1["eval"] == (correct, 7)
 
-
-# -- the engine's run() under torchrun ------------------------------------------------------
+# -- python -m engine train --config under torchrun: the real CLI, run() and DDP ------------------
 def tiny_config(**changes) -> RunConfig:
     spec = NetworkSpec("mlp-2d", (1, 2), (layer("Linear", in_features=2, out_features=16),
                                           layer("ReLU"), layer("Linear", out_features=2)),
@@ -233,67 +230,67 @@ def tiny_config(**changes) -> RunConfig:
     return base.replace(**changes).validate()
 
 
-def single_run(config: RunConfig) -> tuple[dict, list[dict]]:
-    prepared, epochs = None, []
-    for event in run(config):
-        if isinstance(event, Prepared):
-            prepared = event
-        elif isinstance(event, EpochEnd):
-            epochs.append(dict(event.metrics))
-    assert prepared is not None
-    return prepared.model.net.state_dict(), epochs
-
-
-def test_run_under_torchrun_equals_one_process_with_the_global_batch(tmp_path: Path) -> None:
-    config = tiny_config()
-    (tmp_path / "exp.json").write_text(config.to_json())
-    done = torchrun(Path(__file__).with_name("ddp_run_worker.py"), str(tmp_path / "exp.json"),
-                    str(tmp_path))
-    assert done.returncode == 0, done.stdout + done.stderr
-    got = torch.load(tmp_path / "rank0.pt", weights_only=True)
-    state, epochs = single_run(config)
-    assert_same_weights(got["state"], state)
-    assert len(got["epochs"]) == len(epochs) == 3
-    for ours, theirs in zip(got["epochs"], epochs, strict=True):
-        assert ours.keys() == theirs.keys()
-        for key in ours:  # figures summed over the processes equal one process's
-            assert ours[key] == pytest.approx(theirs[key], rel=1e-5, abs=1e-6), key
-    assert got["note"] is None
-
-
-# -- the CLI: python -m engine train --config under torchrun ----------------------------------
-def test_cli_under_torchrun_equals_one_process_and_rank_0_alone_writes(tmp_path: Path
-                                                                      ) -> None:
-    (tmp_path / "exp.json").write_text(tiny_config().to_json())
-    one = subprocess.run([sys.executable, "-m", "engine", "train", "--config", "exp.json",
-                          "--save", "one.pt"], cwd=tmp_path, capture_output=True, text=True,
-                         timeout=120, env=dict(os.environ, PYTHONPATH=str(ROOT)))
-    assert one.returncode == 0, one.stderr
-    two = torchrun_module(["engine", "train", "--config", "exp.json", "--save", "two.pt",
-                           "--run-log", "run.jsonl", "--tensorboard", "tb"], cwd=tmp_path)
-    assert two.returncode == 0, two.stdout + two.stderr
-    a = torch.load(tmp_path / "one.pt", weights_only=True)
-    b = torch.load(tmp_path / "two.pt", weights_only=True)
-    assert_same_weights(b["model_state"], a["model_state"])
-    # Rank 0 alone prints: each epoch once (torchrun passes both processes' stdout on).
-    assert [two.stdout.count(f"epoch {e}/3:") for e in (1, 2, 3)] == [1, 1, 1]
-    assert two.stdout.count("saved checkpoint") == 1
-    assert "note: torchrun: 2 processes (gloo on cpu), 16 of the global batch 32" in two.stdout
-    # ... and alone writes: one TensorBoard file, one log with one header.
-    assert len(list((tmp_path / "tb").iterdir())) == 1
-    log = read_run_log(tmp_path / "run.jsonl")
-    assert log.status == "finished" and len(log.epochs) == 3
-    assert log.meta["world_size"] == 2 and log.meta["per_process_batch"] == 16
-    assert (tmp_path / "run.jsonl").read_text().count('"kind": "header"') == 1
-
-
 def torchrun_module(args: list[str], *, cwd: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
     for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
         env.pop(name, None)
     return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
                            "--nproc_per_node=2", "-m", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=180)
+
+
+@pytest.fixture(scope="module")
+def one_process(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The reference, through the same CLI in this process: 3 epochs (``one.pt``,
+    ``one.jsonl``) and 2 epochs (``half.pt``) of :func:`tiny_config`."""
+    from engine.cli import main
+
+    folder = tmp_path_factory.mktemp("one")
+    (folder / "exp.json").write_text(tiny_config().to_json())
+    for args in (["--save", "one.pt", "--run-log", "one.jsonl"],
+                 ["--epochs", "2", "--save", "half.pt"]):
+        paths = [str(folder / a) if a.endswith((".pt", ".jsonl")) else a for a in args]
+        assert main(["train", "--config", str(folder / "exp.json"), *paths]) == 0
+    return folder
+
+
+def test_cli_under_torchrun_equals_one_process_and_rank_0_alone_writes(
+        one_process: Path, tmp_path: Path) -> None:
+    (tmp_path / "exp.json").write_text(tiny_config().to_json())
+    two = torchrun_module(["engine", "train", "--config", "exp.json", "--save", "two.pt",
+                           "--run-log", "run.jsonl", "--tensorboard", "tb"], cwd=tmp_path)
+    assert two.returncode == 0, two.stdout + two.stderr
+    a = torch.load(one_process / "one.pt", weights_only=True)
+    b = torch.load(tmp_path / "two.pt", weights_only=True)
+    assert_same_weights(b["model_state"], a["model_state"])
+    # Figures summed over the processes equal one process's (test shards exact).
+    ours, theirs = read_run_log(tmp_path / "run.jsonl"), read_run_log(one_process / "one.jsonl")
+    assert [e["epoch"] for e in ours.epochs] == [1, 2, 3]
+    for mine, ref in zip(ours.epochs, theirs.epochs, strict=True):
+        assert mine["metrics"].keys() == ref["metrics"].keys()
+        for key, value in mine["metrics"].items():
+            assert value == pytest.approx(ref["metrics"][key], rel=1e-5, abs=1e-6), key
+    # Rank 0 alone prints: each epoch once (torchrun passes both processes' stdout on).
+    assert [two.stdout.count(f"epoch {e}/3:") for e in (1, 2, 3)] == [1, 1, 1]
+    assert two.stdout.count("saved checkpoint") == 1
+    assert "note: torchrun: 2 processes (gloo on cpu), 16 of the global batch 32" in two.stdout
+    # ... and alone writes: one TensorBoard file, one log with one header.
+    assert len(list((tmp_path / "tb").iterdir())) == 1
+    assert ours.status == "finished"
+    assert ours.meta["world_size"] == 2 and ours.meta["per_process_batch"] == 16
+    assert (tmp_path / "run.jsonl").read_text().count('"kind": "header"') == 1
+
+
+def test_a_one_process_checkpoint_resumes_exactly_under_torchrun(one_process: Path) -> None:
+    """2 epochs in one process, the 3rd under torchrun == 3 epochs in one process: the
+    weights, optimiser state and shuffle generator carry over."""
+    two = torchrun_module(["engine", "train", "--config", "exp.json", "--resume", "half.pt",
+                           "--epochs", "3", "--save", "resumed.pt"], cwd=one_process)
+    assert two.returncode == 0, two.stdout + two.stderr
+    assert "resuming at epoch 3" in two.stdout
+    straight = torch.load(one_process / "one.pt", weights_only=True)
+    resumed = torch.load(one_process / "resumed.pt", weights_only=True)
+    assert_same_weights(resumed["model_state"], straight["model_state"])
 
 
 @pytest.fixture
@@ -346,22 +343,3 @@ def test_train_flags_survive_torchrun_s_parser() -> None:
     ours = [o for o in train._option_string_actions if o.startswith("--") and o != "--help"]
     clashes = [o for o in ours if any(t.startswith(o) for t in theirs)]
     assert clashes == []
-
-
-def test_a_one_process_checkpoint_resumes_exactly_under_torchrun(tmp_path: Path) -> None:
-    """2 epochs in one process, the 3rd under torchrun == 3 epochs in one process: the
-    weights, optimiser state and shuffle generator carry over."""
-    (tmp_path / "exp.json").write_text(tiny_config().to_json())
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    for epochs, save in (("3", "straight.pt"), ("2", "half.pt")):
-        done = subprocess.run([sys.executable, "-m", "engine", "train", "--config", "exp.json",
-                               "--epochs", epochs, "--save", save], cwd=tmp_path, env=env,
-                              capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr
-    two = torchrun_module(["engine", "train", "--config", "exp.json", "--resume", "half.pt",
-                           "--epochs", "3", "--save", "resumed.pt"], cwd=tmp_path)
-    assert two.returncode == 0, two.stdout + two.stderr
-    assert "resuming at epoch 3" in two.stdout
-    straight = torch.load(tmp_path / "straight.pt", weights_only=True)
-    resumed = torch.load(tmp_path / "resumed.pt", weights_only=True)
-    assert_same_weights(resumed["model_state"], straight["model_state"])
