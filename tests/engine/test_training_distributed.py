@@ -230,12 +230,13 @@ def tiny_config(**changes) -> RunConfig:
     return base.replace(**changes).validate()
 
 
-def torchrun_module(args: list[str], *, cwd: Path) -> subprocess.CompletedProcess:
+def torchrun_module(args: list[str], *, cwd: Path, nproc: int = 2
+                    ) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
     for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
         env.pop(name, None)
     return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
-                           "--nproc_per_node=2", "-m", *args], cwd=cwd, env=env,
+                           f"--nproc_per_node={nproc}", "-m", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=180)
 
 
@@ -343,3 +344,16 @@ def test_train_flags_survive_torchrun_s_parser() -> None:
     ours = [o for o in train._option_string_actions if o.startswith("--") and o != "--help"]
     clashes = [o for o in ours if any(t.startswith(o) for t in theirs)]
     assert clashes == []
+
+
+@pytest.mark.needs_cuda
+def test_cli_under_torchrun_on_cuda_uses_nccl(tmp_path: Path) -> None:
+    nproc = min(2, torch.cuda.device_count())  # nccl wants one GPU per process
+    (tmp_path / "exp.json").write_text(tiny_config(device="cuda").to_json())
+    done = torchrun_module(["engine", "train", "--config", "exp.json", "--save", "gpu.pt"],
+                           cwd=tmp_path, nproc=nproc)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"torchrun: {nproc} processes (nccl on cuda)" in done.stdout
+    assert done.stdout.count("epoch 3/3:") == 1
+    state = torch.load(tmp_path / "gpu.pt", weights_only=True)["model_state"]
+    assert all(t.device.type == "cpu" for t in state.values())  # saved loadable anywhere
