@@ -101,8 +101,9 @@ def worker(args: argparse.Namespace) -> None:
 def launch(nproc: int, threads: int, args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "result.json"
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")}
+        from engine.training.distributed import ENV_VARS
+
+        env = {k: v for k, v in os.environ.items() if k not in ENV_VARS}
         env.update(OMP_NUM_THREADS=str(threads), PYTHONPATH=str(ROOT))
         run = ([sys.executable, "-m", "torch.distributed.run", "--standalone",
                 f"--nproc_per_node={nproc}"] if nproc > 1 else [sys.executable])

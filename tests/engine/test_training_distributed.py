@@ -18,7 +18,7 @@ from engine.builder import NetworkSpec
 from engine.builder.spec import layer
 from engine.models import ModelRef
 from engine.training.config import RunConfig
-from engine.training.distributed import DistContext, ShardSampler
+from engine.training.distributed import ENV_VARS, DistContext, ShardSampler
 from engine.training.runlog import read_run_log
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,7 +107,7 @@ def test_shard_note_says_what_happens() -> None:
 
 # -- from_env -----------------------------------------------------------------------------
 def test_from_env_is_none_outside_torchrun(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK"):
+    for name in ENV_VARS:
         monkeypatch.delenv(name, raising=False)
     assert DistContext.from_env() is None
 
@@ -136,7 +136,7 @@ def torchrun(script: Path, *args: str, nproc: int = 2, timeout: float = 120
              ) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(script.parent)]),
                OMP_NUM_THREADS="1")
-    for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+    for name in ENV_VARS:
         env.pop(name, None)
     return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
                            f"--nproc_per_node={nproc}", str(script), *args],
@@ -233,7 +233,7 @@ def tiny_config(**changes) -> RunConfig:
 def torchrun_module(args: list[str], *, cwd: Path, nproc: int = 2
                     ) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
-    for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+    for name in ENV_VARS:
         env.pop(name, None)
     return subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone",
                            f"--nproc_per_node={nproc}", "-m", *args], cwd=cwd, env=env,
