@@ -139,7 +139,9 @@ def _file_data_code(r: RunConfig, opts: dict[str, Any]) -> tuple[str, str, list[
              "    return data.Subset(dataset, idx.sort().values.tolist())", "", "",
              f"def load_data(n_train={r.n_train!r}, n_test={r.n_test!r}):",
              '    """Train and test iterators of (X, y) batches."""',
-             f"    transform = v2.Compose([{', '.join(steps)}])"]
+             "    transform = v2.Compose([",
+             *(f"        {step}," for step in steps),
+             "    ])"]
     if r.dataset == "image-folder":
         fraction = float(opts.get("test_fraction", 0.2))
         if r.resize is None:
@@ -167,7 +169,9 @@ def _file_data_code(r: RunConfig, opts: dict[str, Any]) -> tuple[str, str, list[
         lines += [f"    train = datasets.{cls}(DATA_ROOT, train=True, transform=transform)",
                   f"    test = datasets.{cls}(DATA_ROOT, train=False, transform=transform)"]
         about = (f"{r.dataset} read with torchvision.datasets.{cls} from {root} (the app's "
-                 f"data folder; no download)")
+                 f"data folder; no download"
+                 + ("; torchvision wants the unpacked idx files, which the app writes beside "
+                    "the .gz files when it first loads them)" if cls != "CIFAR10" else ")"))
         imports = ["from torchvision import datasets", "from torchvision.transforms import v2"]
     lines += ["    train, test = _limit(train, n_train, SEED), _limit(test, n_test, SEED + 1)",
               "    g = torch.Generator().manual_seed(SEED)",
@@ -281,11 +285,11 @@ def train_ch6(net, train_iter, test_iter, num_epochs, lr, device):
     optimizer = {_optimizer_code(r)}
     scheduler = {schedule or "None"}
     loss = {_LOSSES[loss_name]}
-    seconds, num_batches = 0.0, len(train_iter)
+    seconds = 0.0  # training time only, like the book's Timer
     for epoch in range(num_epochs):
         metric = Accumulator(3)  # sum of training loss, sum of correct, no. of examples
         net.train()
-        for i, (X, y) in enumerate(train_iter):
+        for X, y in train_iter:
             start = time.perf_counter()
             optimizer.zero_grad()
             X, y = X.to(device), y.to(device)
@@ -367,9 +371,7 @@ def training_script(config: RunConfig, *, spec: NetworkSpec | None = None) -> st
         "network, data and recipe. It does not repeat the", "app's numbers bit for bit (another "
         "loop and shuffle stream), only its set-up.", "",
         textwrap.fill(f"Data: {about}.", 88), "",
-        f"Recipe: lr {r.lr:g}, batch {r.batch_size}, {r.num_epochs} epochs, optimiser "
-        f"{r.optimizer}, loss {r.loss or ('cross-entropy' if classify else 'mse')}, "
-        f"seed {r.seed}.",
+        textwrap.fill(f"Recipe: {_recipe_text(r, classify)}.", 88),
         *([textwrap.fill(f"Not in this script: {' and '.join(left_out)} of the app's run.",
                          88)] if left_out else []), "",
         "Run: python this_file.py [--epochs N] [--n-train N] [--n-test N] [--device cpu]",
@@ -386,6 +388,22 @@ def training_script(config: RunConfig, *, spec: NetworkSpec | None = None) -> st
              "# ---- the book's training loop ----\n" + _loop_code(r, classify),
              _main_code()]
     return "\n\n\n".join(parts) + "\n"
+
+
+def _recipe_text(r: RunConfig, classify: bool) -> str:
+    parts = [f"lr {r.lr:g}", f"batch {r.batch_size}", f"{r.num_epochs} epochs",
+             f"optimiser {r.optimizer}" + (f" (momentum {r.momentum:g})"
+                                           if r.optimizer == "momentum" else "")]
+    if r.weight_decay:
+        parts.append(f"weight decay {r.weight_decay:g}")
+    if r.schedule != "none":
+        parts.append(f"{r.schedule} LR schedule")
+    parts.append(f"loss {r.loss or ('cross-entropy' if classify else 'mse')}")
+    if r.init is not None:
+        parts.append(f"init {r.init}")
+    if r.grad_clip:
+        parts.append(f"gradient clip {r.grad_clip:g}")
+    return ", ".join([*parts, f"seed {r.seed}"])
 
 
 def _main_code() -> str:

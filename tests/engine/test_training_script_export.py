@@ -189,3 +189,22 @@ def test_cli_export_script_writes_a_runnable_script(tmp_path: Path) -> None:
     done = run_script(out, "--epochs", "1", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "epoch 1: loss" in done.stdout
+
+
+def test_fashion_mnist_script_reads_the_apps_data_folder(tmp_path: Path) -> None:
+    from test_data_files import _write_mnist
+
+    _write_mnist(tmp_path / "data" / "FashionMNIST" / "raw", 40, 20, gz=True)
+    app = load_dataset("fashion-mnist", batch_size=8, root=tmp_path / "data")  # unpacks
+    script = tmp_path / "train_fm.py"
+    script.write_text(training_script(config("fashion-mnist", SHAPES_NET, num_epochs=1,
+                                             lr=0.1, batch_size=8,
+                                             data_root=str(tmp_path / "data"))))
+    module = load_module(script)
+    _, test = module.load_data()
+    X = torch.cat([x for x, _ in test])
+    X_app = torch.cat([x for x, _ in app.test])
+    torch.testing.assert_close(X, X_app)  # the same test images as the app
+    done = run_script(script, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "epoch 1: loss" in done.stdout
