@@ -188,7 +188,8 @@ def run_train(args: argparse.Namespace) -> int:
                         for line in filter(None, (out.describe(), *out.notes)):
                             print(f"note: {line}", file=info, flush=True)
                 elif isinstance(event, EpochEnd) and main:
-                    _print_epoch(event, config.num_epochs, device, as_json=args.json)
+                    _print_epoch(event, config.num_epochs, device, as_json=args.json,
+                                 per_process=dist is not None)
                 elif isinstance(event, (Finished, Stopped)):
                     end = event
         except KeyboardInterrupt:
@@ -229,7 +230,8 @@ def _fmt(value: float | None, spec: str = ".3f") -> str:
     return "n/a" if value is None else format(value, spec)
 
 
-def _print_epoch(e: Any, num_epochs: int, device: Any, *, as_json: bool) -> None:
+def _print_epoch(e: Any, num_epochs: int, device: Any, *, as_json: bool,
+                 per_process: bool = False) -> None:
     if as_json:
         print(json.dumps(e.to_dict()), flush=True)
         return
@@ -239,4 +241,5 @@ def _print_epoch(e: Any, num_epochs: int, device: Any, *, as_json: bool) -> None
     others = "".join(f", {k.replace('_', ' ')} {_fmt(v)}" for k, v in e.metrics.items()
                      if k not in ("train_loss", "train_acc", "test_loss", "test_acc"))
     print(f"epoch {e.epoch}/{num_epochs}: loss {_fmt(e.train_loss, '.4g')}{acc}{test}{others}, "
-          f"{e.examples_per_sec:.1f} examples/sec on {device}", flush=True)
+          f"{e.examples_per_sec:.1f} examples/sec{' per process' if per_process else ''} "
+          f"on {device}", flush=True)

@@ -327,6 +327,7 @@ def test_cli_only_rank_0_prints_and_writes(rank: int, tmp_path: Path,
         assert list(out.iterdir()) == []
         return
     assert "epoch 2/2:" in printed.out
+    assert "examples/sec per process on cpu" in printed.out  # the loop's rate is rank 0's
     assert "note: 201 training examples do not split evenly over 2 processes" in printed.out
     assert sorted(p.name for p in out.iterdir()) == ["run.jsonl", "tb", "w.pt"]
     assert any("201 training examples" in n for n in read_run_log(out / "run.jsonl").notes)
