@@ -15,8 +15,9 @@ The configurations run interleaved ``--reps`` times and the medians are printed.
 
 Examples/sec = global examples / wall time of the epochs after the first (warm-up). The
 all-reduce time is measured by a DDP communication hook that wraps the default
-``allreduce`` hook and times each bucket from launch to completion; it overlaps with the
-rest of ``backward()``, so it is an upper bound on the time the step waits for it. The
+``allreduce`` hook and times each bucket from launch to completion. That includes waiting
+for the other process to reach the same bucket (on a loaded machine, mostly that), and it
+overlaps with the rest of ``backward()``: an upper bound on what the step waits for. The
 printed ratios are 2-process examples/sec over each 1-process row. On a 2-core machine
 shared with other jobs, expect no speed-up: the point is that the path works and where
 its overhead goes.
