@@ -29,6 +29,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from superqt.utils import GeneratorWorker
 
+from engine.errors import explain_out_of_memory, is_out_of_memory
 from engine.jobs import JobControl
 
 Job = Callable[[JobControl], Iterator[Any]]
@@ -60,9 +61,8 @@ def describe_exception(exc: BaseException) -> str:
     text = str(exc)
     if isinstance(exc, ValueError):
         return text
-    if isinstance(exc, MemoryError) or "out of memory" in text.lower():
-        return ("Out of memory. Try a smaller batch size, a smaller input, or the CPU "
-                f"({type(exc).__name__}: {text[:200]})")
+    if is_out_of_memory(exc):
+        return explain_out_of_memory(exc)
     return f"Unexpected error — {type(exc).__name__}: {text}"
 
 

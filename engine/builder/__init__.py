@@ -20,6 +20,7 @@ from engine.builder.catalog import (
 from engine.builder.export import export_code
 from engine.builder.init_schemes import INIT_FUNCTIONS
 from engine.builder.layers import ShapeError
+from engine.builder.memory import TrainingMemory, device_memory, training_memory
 from engine.builder.presets import list_presets, preset
 from engine.builder.spec import (
     DATASETS,
@@ -48,7 +49,9 @@ __all__ = [
     "Row",
     "ShapeError",
     "Summary",
+    "TrainingMemory",
     "build",
+    "device_memory",
     "catalog",
     "export_code",
     "format_summary",
@@ -57,5 +60,6 @@ __all__ = [
     "list_presets",
     "preset",
     "summarize",
+    "training_memory",
     "validate_params",
 ]

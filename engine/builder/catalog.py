@@ -65,8 +65,26 @@ class LayerType:
     is_block: bool = False
 
 
+# Upper bounds of integer params without a tighter one of their own, so a typo or a file
+# with 1e30 gets a message instead of an overflow in torch (or in a Qt spin box).
+MAX_UNITS = 1_000_000  # channels, features, groups: Linear(1e6, 1e6) already needs 4 TB
+MAX_WINDOW = 10_000  # kernel sizes, strides, paddings, dilations, output sizes
+_WINDOW_PARAMS = {"kernel_size", "stride", "strides", "padding", "dilation", "output_padding",
+                  "output_size"}
+
+
 def _p(name: str, kind: str, default: Any, **kw: Any) -> ParamSpec:
+    if kind in ("int", "int-tuple") and kw.get("max") is None:
+        kw["max"] = MAX_WINDOW if name in _WINDOW_PARAMS else MAX_UNITS
     return ParamSpec(name, kind, default, **kw)
+
+
+def is_finite(value: int | float) -> bool:
+    """``math.isfinite`` that says False for ints too large for a float (10**400)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _in(name: str, what: str) -> ParamSpec:
@@ -128,8 +146,8 @@ _TYPES: tuple[LayerType, ...] = (
               (_p("p", "float", 0.5, min=0.0, max=1.0, help="drop probability"),)),
     LayerType("Flatten", "reshape", "Merge dims start_dim..end_dim, e.g. (N, C, H, W) -> "
               "(N, C*H*W) (d2l 4.1)",
-              (_p("start_dim", "int", 1, help="first dim to merge"),
-               _p("end_dim", "int", -1, help="last dim to merge"))),
+              (_p("start_dim", "int", 1, min=-5, max=4, help="first dim to merge"),
+               _p("end_dim", "int", -1, min=-5, max=4, help="last dim to merge"))),
     LayerType("Identity", "reshape", "Passes its input through unchanged"),
     LayerType("ReLU", "activation", "max(x, 0) (d2l 5.1)"),
     LayerType("LeakyReLU", "activation", "x if x > 0 else slope * x (DarkNet uses 0.1)",
@@ -141,7 +159,7 @@ _TYPES: tuple[LayerType, ...] = (
                   help="'tanh' uses the faster approximation"),)),
     LayerType("Softmax", "activation", "exp(x) / sum exp(x) along dim; for training leave it "
               "out, the cross-entropy loss includes it (d2l 4.4)",
-              (_p("dim", "int", 1, help="dim that sums to 1"),)),
+              (_p("dim", "int", 1, min=-5, max=4, help="dim that sums to 1"),)),
     LayerType("VGGBlock", "blocks", "num_convs x (3x3 conv, pad 1, ReLU) then 2x2 max-pool "
               "(d2l 8.2 vgg_block)",
               (_p("num_convs", "int", 1, min=1, max=16, help="3x3 convolutions"),
@@ -235,7 +253,7 @@ def _check(type: str, p: ParamSpec, value: Any) -> Any:
             raise ValueError(f"{where} must be one of {list(p.choices)}")
         return value
     if p.kind == "float":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not is_finite(
             value
         ):
             raise ValueError(f"{where} must be a number")

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from engine.builder.export import export_code
+from engine.builder.memory import size_text, training_memory
 from engine.builder.presets import list_presets, preset
 from engine.builder.spec import NetworkSpec, parse_shape
 from engine.builder.summary import MACS_NOTE, format_summary, summarize
@@ -75,6 +76,13 @@ def _cmd_summary(args: argparse.Namespace) -> int:
         print(json.dumps(s.to_dict(), indent=2))
     else:
         print(format_summary(s))
+        if not s.error:
+            batch = int(spec.train_defaults["batch_size"])
+            m = training_memory(s, batch_size=batch)
+            print(f"training memory (batch {batch}, SGD): {size_text(m.total)} = parameters "
+                  f"{size_text(m.parameters)} + gradients {size_text(m.gradients)} + "
+                  f"activations {size_text(m.activations)}; momentum adds "
+                  f"{size_text(m.gradients)}, Adam {size_text(2 * m.gradients)}")
     return 1 if s.error else 0
 
 

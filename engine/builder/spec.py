@@ -13,15 +13,19 @@ implements undo/redo by keeping old specs.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from engine.builder.catalog import validate_params
+from engine.builder.catalog import is_finite, validate_params
 
 FORMAT = "dl-playground.network"
 VERSION = 1
+# Limits of a spec (a file past them is refused with a message, never half-loaded):
+MAX_LAYERS = 1000  # entries; the largest preset has ~30, a 20,000-entry file froze the UI
+MAX_JSON_DEPTH = 16  # nesting of objects/lists; a spec needs 5 (spec, layers, entry, params, tuple)
+MAX_DIM = 1_000_000  # each input dimension, batch included
+MAX_TRAIN_INT = 1_000_000  # train_defaults batch_size and num_epochs
 INIT_SCHEMES = ("default", "normal", "xavier", "kaiming")
 DATASETS = (
     "synthetic-linear",
@@ -164,8 +168,14 @@ class NetworkSpec:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str):
             raise ValueError(f"name={self.name!r} must be a string")
+        if not isinstance(self.description, str):
+            raise ValueError(f"description={self.description!r} must be a string")
         object.__setattr__(self, "input_shape", check_shape(self.input_shape))
         layers = tuple(self.layers)
+        if len(layers) > MAX_LAYERS:
+            raise ValueError(f"the network has {len(layers):,} entries; at most {MAX_LAYERS:,} "
+                             "are supported (use blocks such as VGGBlock or DenseBlock for "
+                             "repeated layers)")
         for i, entry in enumerate(layers):
             if not isinstance(entry, LayerSpec):
                 raise ValueError(f"layer {i}: expected a LayerSpec, got {type(entry).__name__}")
@@ -217,7 +227,18 @@ class NetworkSpec:
 
     @classmethod
     def from_dict(cls, d: Any) -> NetworkSpec:
-        """Inverse of ``to_dict``. Raises ValueError naming the bad field."""
+        """Inverse of ``to_dict``. Any problem raises ValueError naming the bad field."""
+        depth = json_depth(d)
+        if depth > MAX_JSON_DEPTH:
+            raise ValueError(f"the spec is nested {depth} levels deep; a network spec nests "
+                             f"at most {MAX_JSON_DEPTH}")
+        try:
+            return cls._from_dict(d)
+        except (TypeError, OverflowError, RecursionError) as exc:  # a value no check foresaw
+            raise ValueError(f"not a valid network spec: {type(exc).__name__}: {exc}") from None
+
+    @classmethod
+    def _from_dict(cls, d: Any) -> NetworkSpec:
         if not isinstance(d, Mapping):
             raise ValueError(f"a network spec must be a JSON object, got {type(d).__name__}")
         allowed = {"format", "version", "name", "description", "input_shape", "init",
@@ -237,6 +258,9 @@ class NetworkSpec:
         layers = d["layers"]
         if not isinstance(layers, Sequence) or isinstance(layers, str):
             raise ValueError("'layers' must be a list of {'type': ..., 'params': {...}} objects")
+        if len(layers) > MAX_LAYERS:  # before parsing thousands of entries
+            raise ValueError(f"'layers' has {len(layers):,} entries; at most {MAX_LAYERS:,} "
+                             "are supported")
         train = d.get("train_defaults", {})
         if not isinstance(train, Mapping):
             raise ValueError("'train_defaults' must be an object")
@@ -254,12 +278,31 @@ class NetworkSpec:
 
     @classmethod
     def from_json(cls, text: str | bytes) -> NetworkSpec:
-        """Parse JSON text. Bad JSON or a bad schema raise ValueError with the reason."""
+        """Parse JSON text. Every problem of the text (bad JSON, nesting deeper than
+        ``MAX_JSON_DEPTH``, more than ``MAX_LAYERS`` entries, a bad field, a number too
+        large) raises ValueError with the reason."""
         try:
             data = json.loads(text)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ValueError(f"not valid JSON: {exc}") from None
+        except RecursionError:
+            raise ValueError(f"the JSON is nested too deeply; a network spec nests at most "
+                             f"{MAX_JSON_DEPTH} levels") from None
         return cls.from_dict(data)
+
+
+def json_depth(value: Any) -> int:
+    """Nesting depth of parsed JSON (a scalar is 0, ``[]`` is 1), without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping):
+            item = list(item.values())
+        if isinstance(item, (list, tuple)):
+            depth += 1
+            deepest = max(deepest, depth)
+            stack.extend((v, depth) for v in item if isinstance(v, (Mapping, list, tuple)))
+    return deepest
 
 
 def check_shape(shape: Any) -> tuple[int, ...]:
@@ -272,6 +315,9 @@ def check_shape(shape: Any) -> tuple[int, ...]:
     ):
         raise ValueError(f"input_shape={list(dims)} must be 2 to 5 positive ints including the "
                          "batch dim, e.g. [1, 784] or [1, 1, 28, 28]")
+    if max(dims) > MAX_DIM:
+        raise ValueError(f"input_shape={list(dims)}: each dimension must be at most "
+                         f"{MAX_DIM:,}")
     return dims
 
 
@@ -291,19 +337,23 @@ def _check_train(train: Mapping[str, Any]) -> Params:
     out = {**DEFAULT_TRAIN, **train}
     lr, bs, ne = out["lr"], out["batch_size"], out["num_epochs"]
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (
-        math.isfinite(lr) and lr > 0
+        is_finite(lr) and lr > 0
     ):
         raise ValueError(f"train_defaults lr={lr!r} must be a positive number, e.g. 0.1")
     for key, value in (("batch_size", bs), ("num_epochs", ne)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"train_defaults {key}={value!r} must be a positive int")
+        if isinstance(value, bool) or not isinstance(value, int) or not (
+            1 <= value <= MAX_TRAIN_INT
+        ):
+            raise ValueError(f"train_defaults {key}={value!r} must be an int from 1 to "
+                             f"{MAX_TRAIN_INT:,}")
     if out["dataset"] not in DATASETS:
         raise ValueError(f"train_defaults dataset={out['dataset']!r} is unknown; use one of "
                          f"{DATASETS}")
     resize = out["resize"]
     if resize is not None and (isinstance(resize, bool) or not isinstance(resize, int)
-                               or resize < 1):
-        raise ValueError(f"train_defaults resize={resize!r} must be null or a positive int")
+                               or not 1 <= resize <= MAX_DIM):
+        raise ValueError(f"train_defaults resize={resize!r} must be null or an int from 1 to "
+                         f"{MAX_DIM:,}")
     if out["loss"] not in LOSSES:
         raise ValueError(f"train_defaults loss={out['loss']!r} is unknown; use one of {LOSSES}")
     out["lr"] = float(lr)

@@ -21,6 +21,7 @@ from engine.training.events import (
     Stopped,
     TrainEvent,
 )
+from engine.training.experiment import HOOKS, RunModel, run
 from engine.training.hooks import DecisionMapHook, Hook, LoopState
 from engine.training.setup import (
     INITS,
@@ -60,7 +61,9 @@ __all__ = [
     "PixelClassificationTask",
     "Prepared",
     "RegressionTask",
+    "HOOKS",
     "RunConfig",
+    "RunModel",
     "Task",
     "Checkpoint",
     "DataSample",
@@ -81,6 +84,7 @@ __all__ = [
     "make_task",
     "make_optimizer",
     "make_schedule",
+    "run",
     "save_checkpoint",
     "train",
 ]

@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from engine.device import pick_device
+from engine.errors import explain_out_of_memory, is_out_of_memory
 from engine.jobs import JobControl
 from engine.training.config import RunConfig, config_fields
 from engine.training.events import (
@@ -240,7 +241,7 @@ class TrainingRun(Iterator[TrainEvent]):
         try:
             return self.task.loss(y_hat, y)
         except (IndexError, RuntimeError) as exc:
-            if "out of memory" in str(exc):
+            if is_out_of_memory(exc):
                 raise
             raise ValueError(self.task.explain(y_hat, y, exc)) from exc
 
@@ -265,10 +266,10 @@ class TrainingRun(Iterator[TrainEvent]):
                 if end is not None:
                     yield end
                     return
-        except (torch.OutOfMemoryError, RuntimeError) as exc:
-            if not isinstance(exc, torch.OutOfMemoryError) and "out of memory" not in str(exc):
+        except (RuntimeError, MemoryError) as exc:  # torch.OutOfMemoryError is a RuntimeError
+            if not is_out_of_memory(exc):
                 raise
-            message = _oom_message(self.device, self.epoch, self.step)
+            message = _oom_message(self.device, self.epoch, self.step, exc)
         else:
             yield Finished(self.history)
             return
@@ -285,7 +286,7 @@ class TrainingRun(Iterator[TrainEvent]):
         per_batch = bool(after_backward or batch_end)
         started = time.perf_counter()
         lr = opt.param_groups[0]["lr"]
-        meter = _Running(task.meter(device), self.dist)
+        meter = _Running(task.meter(device), self.dist, self.exploded)
         last_report = started
         if self.dist is not None:
             _set_epoch(self.train_iter, self.epoch)
@@ -345,6 +346,10 @@ class TrainingRun(Iterator[TrainEvent]):
             yield from self._call("epoch_end")
         return None
 
+    def exploded(self, value: float) -> bool:
+        """Whether a batch loss counts as divergence (non-finite)."""
+        return not math.isfinite(value)
+
     def _diverged(self, step: int, value: float, lr: float) -> Diverged:
         reason = (f"loss diverged at epoch {self.epoch} step {step} (loss = {value}) — try a "
                   f"lower learning rate (lr was {lr:g})")
@@ -385,8 +390,8 @@ class TrainingRun(Iterator[TrainEvent]):
 class _Running:
     """Batch losses and the task meter of an epoch, on the device until ``flush()``."""
 
-    def __init__(self, meter: Any, dist: Any) -> None:
-        self.meter, self.dist = meter, dist
+    def __init__(self, meter: Any, dist: Any, exploded: Any) -> None:
+        self.meter, self.dist, self.exploded = meter, dist, exploded
         self.losses: list[torch.Tensor] = []
         self.sizes: list[int] = []
         self.first_step = 1
@@ -404,7 +409,7 @@ class _Running:
 
     def flush(self) -> tuple[int, float] | None:
         """Read back the pending batches (one transfer); ``(step, loss)`` of the first
-        non-finite batch loss, or None if all are finite."""
+        diverged batch loss (``TrainingRun.exploded``), or None."""
         t0 = time.perf_counter()
         state = self.meter.state()
         k = len(self.losses)
@@ -415,7 +420,7 @@ class _Running:
         self.seconds += time.perf_counter() - t0  # on a GPU this is where compute finishes
         losses = packed[:k].tolist()
         for i, value in enumerate(losses):
-            if not math.isfinite(value):
+            if self.exploded(value):
                 bad = (self.first_step + i, value)
                 break
         else:
@@ -519,7 +524,7 @@ def _forward(net: nn.Module, X: torch.Tensor) -> torch.Tensor:
     try:
         return net(X)
     except RuntimeError as exc:
-        if "out of memory" in str(exc):
+        if is_out_of_memory(exc):
             raise
         raise ValueError(f"the network does not fit the data: batches have shape "
                          f"{tuple(X.shape)} and the network failed with: {exc}. Check the "
@@ -586,6 +591,5 @@ def set_rng_states(loader: Any, states: dict[str, torch.Tensor]) -> None:
             gen.set_state(states[key])
 
 
-def _oom_message(device: torch.device, epoch: int, step: int) -> str:
-    return (f"out of memory on {device} at epoch {epoch} step {step + 1} — try a smaller "
-            f"batch size, a smaller resize, a smaller network, or the CPU")
+def _oom_message(device: torch.device, epoch: int, step: int, exc: BaseException) -> str:
+    return explain_out_of_memory(exc, device=device, where=f"at epoch {epoch} step {step + 1}")

@@ -4,6 +4,11 @@ The tab's state is one immutable ``NetworkSpec`` on an undo stack (``SpecHistory
 every control makes a new spec and pushes it, ``_refresh`` redraws the views from it.
 ``summarize`` is analytic (~1 ms even for DarkNet-53), so it runs on the UI thread on
 every edit; only the diagram is redrawn on a short timer.
+
+What is displayed is what is in use: a property or input-shape field whose text is not
+(yet) the network's value is *pending*; the status line says so instead of ✔, leaving the
+field (or Send to Train) restores the value in use, and editing a preset renames it
+("lenet (edited)") so its name and description no longer claim the preset's figures.
 """
 
 from __future__ import annotations
@@ -27,16 +32,18 @@ from engine.builder import (
     export_code,
     format_summary,
     layer,
+    list_presets,
     preset,
     summarize,
 )
+from engine.builder.memory import STATE_COPIES, TrainingMemory, device_memory, training_memory
 from engine.builder.spec import parse_shape
 from engine.files import write_text_atomic
 from gui.context import AppContext
 from gui.dialogs import NETWORK_DIR_KEY, NETWORK_FILTER, ask_path
 from gui.tabs.base import PlaygroundTab
 from gui.tabs.build.diagram import NetworkDiagram
-from gui.tabs.build.footer import SummaryFooter
+from gui.tabs.build.footer import SummaryFooter, plural
 from gui.tabs.build.history import SpecHistory
 from gui.tabs.build.network_table import NetworkTable
 from gui.tabs.build.palette import LayerPalette
@@ -46,6 +53,7 @@ from widgets.group_box import group_box
 
 SETTINGS_KEY = "build/network"
 DEFAULT_PRESET = "lenet"
+EDITED = " (edited)"
 
 
 class BuildTab(PlaygroundTab):
@@ -57,6 +65,8 @@ class BuildTab(PlaygroundTab):
         super().__init__(context, parent)
         self.history: SpecHistory[NetworkSpec] = SpecHistory(self._restore_network())
         self.summary: Summary = summarize(self.spec)
+        self.memory: TrainingMemory | None = None
+        self._input_pending: tuple[str, bool] | None = None  # (message, is an error)
         self._diagram_timer = QTimer(self, singleShot=True, interval=40)
         self._diagram_timer.timeout.connect(self._redraw_diagram)
         self._build()
@@ -125,6 +135,8 @@ class BuildTab(PlaygroundTab):
         self.table.current_row_changed.connect(self._on_table_current_row_changed)
         self.diagram.row_clicked.connect(self.table.select_index)
         self.properties.param_edited.connect(self.edit_param)
+        self.properties.pending_changed.connect(self._on_properties_pending_changed)
+        self.context.device_changed.connect(lambda _device: self._update_totals())
         self.properties.frozen_toggled.connect(self.set_frozen)
         bar, rows = self.toolbar, self.row_buttons
         bar.preset_combo.activated.connect(self._on_preset_combo_activated)
@@ -154,9 +166,12 @@ class BuildTab(PlaygroundTab):
 
     # ---------------------------------------------------------------- edits
     def set_spec(self, spec: NetworkSpec, *, merge_key: object = None,
-                 select: int | None = None) -> None:
-        """Make ``spec`` current (one undo step, or merged with the last one)."""
-        self.history.push(spec, merge_key=merge_key)
+                 select: int | None = None, edit: bool = True) -> None:
+        """Make ``spec`` current (one undo step, or merged with the last one).
+
+        ``edit``: ``spec`` is an edit of the current network; an edited preset is renamed
+        "NAME (edited)" (loading a preset or a file passes False)."""
+        self.history.push(edited(spec) if edit else spec, merge_key=merge_key)
         self._refresh(select=select)
 
     def selected_index(self) -> int | None:
@@ -197,8 +212,7 @@ class BuildTab(PlaygroundTab):
         try:
             spec = self.spec.with_params(i, **{name: value})
         except ValueError as exc:
-            self.properties.show_error(str(exc))
-            self._set_status(str(exc), error=True)
+            self.properties.reject(name, str(exc))  # the status follows pending_changed
             return
         self.set_spec(spec, merge_key=("param", i, name), select=i)
 
@@ -209,28 +223,47 @@ class BuildTab(PlaygroundTab):
             self._edit(lambda s: s.replace_layer(i, entry), select=i)
 
     def set_input_shape_text(self, text: str) -> bool:
-        """Apply a typed input shape (Enter / focus out); a bad one shows why."""
-        shape = self._check_input_text(text)
-        if shape is None:
-            return False
-        if shape != self.spec.input_shape:
-            self.set_spec(replace(self.spec, input_shape=shape), select=self.selected_index())
-        return True
-
-    def _check_input_text(self, text: str) -> tuple[int, ...] | None:
+        """Apply a typed input shape (Enter / focus out). A bad one is not kept in the
+        field: the field goes back to the shape in use and the status says why."""
+        self._input_pending = None
         try:
             shape = parse_shape(text)
         except ValueError as exc:
-            self.toolbar.show_input_error(str(exc))
-            self._set_status(str(exc), error=True)
-            return None
+            self._show_input_text()
+            self._set_status(f"{exc} — not applied; the input stays "
+                             f"{self._input_text()}", error=True)
+            return False
         self.toolbar.show_input_error(None)
-        return shape
+        if shape != self.spec.input_shape:
+            self.set_spec(replace(self.spec, input_shape=shape), select=self.selected_index())
+        else:
+            self._update_totals()
+        return True
+
+    def _input_text(self) -> str:
+        return ",".join(str(n) for n in self.spec.input_shape)
+
+    def _show_input_text(self) -> None:
+        """The input field shows the shape in use."""
+        self.toolbar.input_edit.setText(self._input_text())
+        self.toolbar.show_input_error(None)
+        self._input_pending = None
+
+    def commit_pending_edits(self) -> list[str]:
+        """Make every field show the value in use: apply a valid typed input shape,
+        restore fields whose text cannot be used. Returns what was restored."""
+        notes = self.properties.form.revert_pending()
+        if self.toolbar.input_edit.text() != self._input_text():
+            text = self.toolbar.input_edit.text()
+            if not self.set_input_shape_text(text):
+                notes.append(f"input shape {text!r} was not applied; back to "
+                             f"{self._input_text()}")
+        return notes
 
     def load_preset(self, name: str) -> None:
         spec = NetworkSpec("custom", self.spec.input_shape) if name == EMPTY_ITEM else preset(name)
         self.table.set_expanded_rows(set())
-        self.set_spec(spec, select=0 if spec.layers else None)
+        self.set_spec(spec, select=0 if spec.layers else None, edit=False)
         self.context.info(f"Build: loaded {spec.name} ({self.summary.total_params:,} params)")
 
     def undo(self) -> None:
@@ -274,7 +307,7 @@ class BuildTab(PlaygroundTab):
             self._set_status(message, error=True)
             return False
         self.table.set_expanded_rows(set())
-        self.set_spec(spec, select=0 if spec.layers else None)
+        self.set_spec(spec, select=0 if spec.layers else None, edit=False)
         self.context.info(f"Build: loaded {spec.name} from {path}")
         return True
 
@@ -309,6 +342,10 @@ class BuildTab(PlaygroundTab):
             return None
 
     def send_to_train(self) -> bool:
+        """Hand the network to Train — the one displayed: fields holding text that is not
+        in use are first restored (a valid typed input shape is applied)."""
+        for note in self.commit_pending_edits():
+            self.context.warn(f"Build: {note}")
         if not self.spec.layers or self.summary.error:
             why = self.summary.error or "the network is empty"
             self.context.error(f"Build: cannot send to Train: {why}")
@@ -356,15 +393,11 @@ class BuildTab(PlaygroundTab):
         if select is not None and spec.layers:
             self.table.select_index(max(0, min(select, len(spec.layers) - 1)), emit=False)
         self._update_properties()
-        self._update_totals()
-        text = ",".join(str(n) for n in spec.input_shape)
         edit = self.toolbar.input_edit
-        if not edit.hasFocus() and edit.text() != text:
-            edit.setText(text)
-            self.toolbar.show_input_error(None)
-        self.header.setText(f"<b>{spec.name}</b> <span style='color:#555'>"
-                            f"{spec.description}</span> <span style='color:#888'>· init "
-                            f"{spec.init} · {len(spec.layers)} entries</span>")
+        if not edit.hasFocus() and edit.text() != self._input_text():
+            self._show_input_text()
+        self._update_totals()
+        self.header.setText(header_html(spec, self.summary))
         self.toolbar.undo_button.setEnabled(self.history.can_undo())
         self.toolbar.redo_button.setEnabled(self.history.can_redo())
         self.row_buttons.set_has_selection(self.selected_index() is not None)
@@ -381,10 +414,28 @@ class BuildTab(PlaygroundTab):
         self.properties.show_entry(i, self.spec.layers[i], row)
 
     def _update_totals(self) -> None:
-        self.footer.show_summary(self.spec, self.summary)
+        """Totals, training memory and the status line — which is never ✔ while a field
+        holds text that is not in use."""
+        self.memory = self._training_memory()
+        device = device_memory(self.context.device) if self.memory is not None else None
+        self.footer.show_summary(self.spec, self.summary, self.memory, device)
+        pending = self.properties.form.pending_message()
+        if self._input_pending is not None:
+            message, is_error = self._input_pending
+            self._set_status(message, error=is_error, muted=not is_error)
+        elif pending:
+            self._set_status(pending, error=True)
 
-    def _set_status(self, text: str, *, error: bool = False) -> None:
-        self.footer.set_status(text, error=error)
+    def _training_memory(self) -> TrainingMemory | None:
+        if self.summary.error or not self.spec.layers:
+            return None
+        defaults = self.spec.train_defaults
+        optimizer = defaults.get("optimizer", "sgd")
+        return training_memory(self.summary, batch_size=int(defaults["batch_size"]),
+                               optimizer=optimizer if optimizer in STATE_COPIES else "sgd")
+
+    def _set_status(self, text: str, *, error: bool = False, muted: bool = False) -> None:
+        self.footer.set_status(text, error=error, muted=muted)
 
     def _redraw_diagram(self) -> None:
         self.diagram.show_network(self.spec, self.summary, self.selected_index())
@@ -400,8 +451,21 @@ class BuildTab(PlaygroundTab):
         self.add_layer(type_name, index)
 
     def _on_input_edit_text_edited(self, text: str) -> None:
-        if self._check_input_text(text) is not None:
-            self._update_totals()  # restore the normal status line
+        try:
+            shape = parse_shape(text)
+        except ValueError as exc:
+            self.toolbar.show_input_error(str(exc))
+            self._input_pending = (f"{exc} — not applied; the input stays "
+                                   f"{self._input_text()}", True)
+        else:
+            self.toolbar.show_input_error(None)
+            self._input_pending = None if shape == self.spec.input_shape else (
+                f"Input {text.strip()} not applied yet: press Enter (the network still takes "
+                f"{self._input_text()})", False)
+        self._update_totals()
+
+    def _on_properties_pending_changed(self, _message: str) -> None:
+        self._update_totals()
 
     def _on_preset_combo_activated(self, index: int) -> None:
         combo = self.toolbar.preset_combo
@@ -416,3 +480,29 @@ class BuildTab(PlaygroundTab):
         else:
             self.table.collapseAll()
 
+
+
+def edited(spec: NetworkSpec) -> NetworkSpec:
+    """``spec`` renamed "NAME (edited)" when it is a changed copy of preset NAME, so the
+    header, the saved file and the Train tab stop quoting the preset's figures; edited
+    back to the preset, it is the preset again."""
+    base = spec.name.removesuffix(EDITED)
+    if base not in list_presets():
+        return spec
+    original = preset(base)
+    if (spec.layers, spec.input_shape, spec.init) == (original.layers, original.input_shape,
+                                                      original.init):
+        return replace(spec, name=base, description=original.description)
+    if spec.name == base:
+        return replace(spec, name=base + EDITED, description=f"edited from the preset {base}")
+    return spec
+
+
+def header_html(spec: NetworkSpec, summary: Summary) -> str:
+    """Name, description, init, entries and the parameters of this network (not the
+    preset's)."""
+    params = "" if summary.error else f" · {summary.total_params:,} params"
+    return (f"<b>{spec.name}</b> <span style='color:#555'>{spec.description}</span> "
+            f"<span style='color:#888'>· init {spec.init} · "
+            f"{plural(len(spec.layers), 'entry', 'entries')}"
+            f"{params}</span>")

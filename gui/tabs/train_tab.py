@@ -53,6 +53,7 @@ from gui.tabs.train.job import (
     save_job,
     train_job,
 )
+from gui.tabs.train.memory_check import confirm_training_memory
 from gui.tabs.train.regions import RegionsView
 from gui.tabs.train.runs import Run, RunsPanel, fill_from_history, learned_linear, record_epoch
 from gui.tabs.train.source_panel import SourcePanel
@@ -196,6 +197,9 @@ class TrainTab(PlaygroundTab):
             if spec is None:
                 self.show_banner("warning", "Choose a network first: a preset, a JSON file, "
                                  "or Build → Send to Train.")
+            return False
+        if not confirm_training_memory(self, spec, self.hparams.values(), self.data.input_shape(),
+                                       self.context.device):
             return False
         self.hide_banner()
         self.learned_label.hide()

@@ -61,7 +61,8 @@ def test_preset_names_and_contract() -> None:
         td = spec.train_defaults
         assert {"lr", "batch_size", "num_epochs", "dataset", "resize", "loss"} <= set(td)
         out = summarize(spec).output_shape
-        assert out == ((1, 1) if name == "linear-regression" else (1, 10))
+        want = {"linear-regression": (1, 1), "playground-mlp": (1, 2)}.get(name, (1, 10))
+        assert out == want
     lr = preset("linear-regression")
     assert lr.input_shape == (1, 2)
     assert dict(lr.train_defaults) == {"lr": 0.03, "batch_size": 10, "num_epochs": 3,
@@ -71,6 +72,23 @@ def test_preset_names_and_contract() -> None:
     assert preset("alexnet").train_defaults["resize"] == 224
     assert preset("resnet-18").train_defaults["resize"] == 96
     assert preset("googlenet").input_shape == (1, 1, 96, 96)
+
+
+def test_playground_mlp_learns_circles_with_its_own_recipe() -> None:
+    from engine.data import load_dataset
+    from engine.training import EpochEnd, train
+
+    spec = preset("playground-mlp")
+    td = spec.train_defaults
+    assert spec.input_shape == (1, 2) and td["dataset"] == "circles"
+    assert (td["lr"], td["batch_size"]) == (0.03, 10)  # TensorFlow Playground's defaults
+    assert [e.type for e in spec.layers] == ["Linear", "Tanh", "Linear", "Tanh", "Linear"]
+    torch.manual_seed(0)
+    bundle = load_dataset(td["dataset"], batch_size=td["batch_size"], seed=0)
+    events = train(build(spec), bundle, num_epochs=td["num_epochs"], lr=td["lr"],
+                   init=spec.init, device="cpu", seed=0)
+    last = [e for e in events if isinstance(e, EpochEnd)][-1]
+    assert last.test_acc > 0.9
 
 
 def test_unknown_preset_names_the_choices() -> None:

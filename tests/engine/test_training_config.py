@@ -95,3 +95,30 @@ def test_cli_flags_and_form_fields_are_derived_from_the_config() -> None:
             flag = '"--' + name.replace("_", "-") + '"'
             assert flag not in text and not re.search(rf"^\s+{name}: [\w |]+ = ", text, re.M), (
                 path, name)
+
+
+def test_init_scheme_and_dataset_names_have_one_source() -> None:
+    from engine.builder.init_schemes import INIT_FUNCTIONS
+    from engine.builder.spec import INIT_SCHEMES
+    from engine.data import list_datasets
+    from engine.training import INITS
+
+    assert INITS is INIT_SCHEMES and tuple(INIT_FUNCTIONS) == INIT_SCHEMES
+    init = next(f for f in config_fields() if f.name == "init")
+    assert init.metadata["choices"] is INIT_SCHEMES
+    names = [i.name for i in list_datasets()]
+    for path in ("engine/training/cli.py", "gui/tabs/train/job.py",
+                 "engine/training/trainer.py", "engine/training/experiment.py"):
+        assert not set(names) & _code_strings(ROOT / path), path
+
+
+def _code_strings(path: Path) -> set[str]:
+    """String constants of a module's code (docstrings left out)."""
+    import ast
+
+    tree = ast.parse(path.read_text())
+    docs = {id(n.body[0].value) for n in ast.walk(tree)
+            if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef)) and n.body
+            and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+    return {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)
+            and isinstance(n.value, str) and id(n) not in docs}

@@ -137,3 +137,46 @@ def test_unknown_names_fail_before_anything_loads() -> None:
         run(linear().replace(hooks=("x",)))
     with pytest.raises(ValueError, match="resume: checkpoint .* does not exist"):
         run(linear().replace(resume="/no/such.pt"))
+
+
+class OneProcessDist:
+    """The ``dist`` interface run() calls (E's DistContext), for one process: counts the
+    all-reduces to show they happen at progress points only."""
+
+    device = torch.device("cpu")
+    is_main = True
+    rank, world_size = 0, 1
+
+    def __init__(self) -> None:
+        self.reduces = 0
+        self.wrapped = None
+
+    def wrap_model(self, net):
+        self.wrapped = net
+        return net
+
+    def make_sampler(self, dataset, *, shuffle, seed):
+        from torch.utils.data import DistributedSampler
+
+        return DistributedSampler(dataset, num_replicas=1, rank=0, shuffle=shuffle, seed=seed)
+
+    def per_process_batch(self, global_batch: int) -> int:
+        return global_batch
+
+    def all_reduce_sum(self, tensor):
+        self.reduces += 1
+        return tensor
+
+
+def test_run_with_a_dist_context_reduces_at_progress_points_only() -> None:
+    dist = OneProcessDist()
+    cfg = RunConfig(model=ModelRef.preset("softmax-regression"), dataset="procedural-shapes",
+                    n_train=200, n_test=50, batch_size=20, lr=0.1, num_epochs=2,
+                    device="cpu", progress_every=5)
+    events = list(run(cfg, dist=dist))
+    assert isinstance(events[-1], Finished) and dist.wrapped is events[0].model.net
+    points = [e for e in events if type(e).__name__ == "BatchProgress"]
+    assert len(points) == 4  # 10 batches per epoch, every 5
+    assert dist.reduces == len(points) + 2  # + one per test pass
+    last = events[-1].history.epochs[-1]
+    assert 0 <= last.test_acc <= 1 and last.train_loss < events[-1].history.epochs[0].train_loss

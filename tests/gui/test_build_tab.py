@@ -379,6 +379,13 @@ def test_diagram_draws_a_box_per_entry_and_selects_rows(tab, qtbot):
     assert tab.properties.form.editors["out_channels"].value() == 16
 
 
+def test_a_gesture_that_ends_where_it_began_leaves_no_undo_step():
+    h = SpecHistory(0)
+    h.push(1, merge_key="k")
+    h.push(0, merge_key="k")
+    assert h.current == 0 and not h.can_undo()
+
+
 def test_history_merges_and_truncates_redo():
     h = SpecHistory(0)
     h.push(1, merge_key="a")
@@ -405,3 +412,150 @@ def test_many_edits_stay_fast(tab):
     assert per_edit < 0.5, per_edit
     assert_table_matches_engine(tab)
     layer("Linear")  # the helper stays importable for specs in tests
+
+
+# ------------------------------------------------- what is shown is what trains
+def sent_spec(tab, qtbot, context):
+    with qtbot.waitSignal(context.network_sent, timeout=1000) as blocker:
+        assert tab.send_to_train()
+    return blocker.args[0]
+
+
+def status_is_ok(tab) -> bool:
+    """The green tick: the network shown is valid and is what trains."""
+    return tab.footer.status.text().startswith("✔") and "2e7d32" in tab.footer.status.styleSheet()
+
+
+@pytest.mark.parametrize("typed", ["3.5", "1e9"])
+def test_an_invalid_kernel_size_never_trains_a_hidden_value(tab, qtbot, context, typed):
+    tab.activateWindow()
+    qtbot.waitActive(tab)
+    editor = tab.properties.form.editors["kernel_size"]  # LeNet's first conv: 5
+    editor.setFocus()
+    type_into(qtbot, editor, typed)
+    assert editor.text() == typed
+    assert not status_is_ok(tab)  # the ✔ would describe a network that does not train
+    assert "not applied, kernel_size stays 5" in tab.footer.status.text()
+    assert tab.spec.layers[0].params["kernel_size"] == 5  # not the "3" or "1" typed on the way
+    assert "k 5" in tab.table.topLevelItem(0).text(2)
+    spec = sent_spec(tab, qtbot, context)  # the button takes the focus first, or not
+    shown = tab.properties.form.value("kernel_size")
+    assert editor.text() == "5" and shown == 5
+    assert spec.layers[0].params["kernel_size"] == shown == tab.spec.layers[0].params[
+        "kernel_size"]
+    assert status_is_ok(tab)
+
+
+def test_leaving_an_invalid_field_restores_the_value_in_use(tab, qtbot):
+    tab.activateWindow()
+    qtbot.waitActive(tab)
+    editor = tab.properties.form.editors["kernel_size"]
+    editor.setFocus()
+    type_into(qtbot, editor, "3.5")
+    tab.table.setFocus()  # focus out
+    assert editor.text() == "5" and tab.spec.layers[0].params["kernel_size"] == 5
+    assert "'3.5' was not applied; back to 5" in tab.properties.form.error_label.text()
+    assert status_is_ok(tab)
+    type_into(qtbot, editor, "3")  # a valid text still applies at once
+    assert tab.spec.layers[0].params["kernel_size"] == 3
+
+
+def test_a_cleared_spin_box_is_pending_until_restored(tab, qtbot, context):
+    spin = tab.properties.form.editors["out_channels"]  # 6
+    spin.setFocus()
+    spin.lineEdit().selectAll()
+    qtbot.keyClick(spin, Qt.Key.Key_Backspace)
+    assert spin.text() == "" and not status_is_ok(tab)
+    assert "out_channels" in tab.footer.status.text()
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+    assert spin.value() == 6 and spin.text() == "6" and status_is_ok(tab)
+    assert sent_spec(tab, qtbot, context).layers[0].params["out_channels"] == 6
+
+
+def test_a_float_field_below_its_minimum_is_pending(tab, qtbot, context):
+    tab.load_preset("mlp-dropout")
+    index = next(i for i, e in enumerate(tab.spec.layers) if e.type == "Dropout")
+    tab.table.select_index(index)
+    spin = tab.properties.form.editors["p"]
+    spin.setFocus()
+    spin.lineEdit().selectAll()
+    qtbot.keyClicks(spin, "-")
+    assert spin.text() == "-" and not status_is_ok(tab)
+    assert sent_spec(tab, qtbot, context).layers[index].params["p"] == pytest.approx(0.2)
+    assert spin.value() == pytest.approx(0.2) and status_is_ok(tab)
+
+
+def test_the_input_shape_field_never_differs_from_the_shape_sent(tab, qtbot, context):
+    edit = tab.toolbar.input_edit
+    edit.setFocus()
+    type_into(qtbot, edit, "1,1,a")
+    assert not status_is_ok(tab)
+    assert sent_spec(tab, qtbot, context).input_shape == (1, 1, 28, 28)
+    assert edit.text() == "1,1,28,28"
+    type_into(qtbot, edit, "1,1,32,32")  # valid but not applied yet: no ✔ either
+    assert not status_is_ok(tab) and "press Enter" in tab.footer.status.text()
+    assert sent_spec(tab, qtbot, context).input_shape == (1, 1, 32, 32)
+    assert edit.text() == "1,1,32,32" and tab.spec.input_shape == (1, 1, 32, 32)
+    type_into(qtbot, edit, "1,x")
+    qtbot.keyClick(edit, Qt.Key.Key_Return)  # Enter on a bad shape restores the one in use
+    assert edit.text() == "1,1,32,32" and "not applied" in tab.footer.status.text()
+
+
+def test_an_edited_preset_is_named_as_edited_with_its_own_params(tab, qtbot, context):
+    assert "<b>lenet</b>" in tab.header.text() and "61,706" in tab.header.text()
+    tab.properties.form.editors["out_channels"].setValue(8)
+    params = tab.summary.total_params
+    assert params != 61_706
+    assert "lenet (edited)" in tab.header.text() and "61,706" not in tab.header.text()
+    assert f"{params:,} params" in tab.header.text()
+    assert sent_spec(tab, qtbot, context).name == "lenet (edited)"
+    tab.undo()
+    assert tab.spec == preset("lenet") and "<b>lenet</b>" in tab.header.text()
+
+
+# ---------------------------------------------------------------- memory
+GIANT = NetworkSpec("giant", (1, 100_000), (layer("Linear", out_features=100_000),))
+
+
+def test_a_gigantic_network_gets_a_memory_warning_not_a_tick(tab):
+    tab.set_spec(GIANT)
+    assert tab.footer.status.text().startswith("⚠") and not status_is_ok(tab)
+    status = tab.footer.status.text()
+    assert "training needs ≈ 74.7 GiB (batch 256)" in status and "RAM" in status
+    memory = tab.footer.memory.text()
+    assert "at batch 256 with SGD" in memory and "parameters 37.3 GiB" in memory
+    width = tab.table.fontMetrics().horizontalAdvance("10,000,100,000")
+    assert tab.table.columnWidth(COL_PARAMS) > width  # was 82 px: "10,000,10…"
+    assert tab.table.topLevelItem(0).text(COL_PARAMS) == "10,000,100,000"
+
+
+def test_lenet_fits_and_states_its_training_memory(tab):
+    assert status_is_ok(tab)
+    assert "Training memory" in tab.footer.memory.text()
+    assert "≈ 15.9 MiB</span> at batch 256 with SGD" in tab.footer.memory.text()
+
+
+# ---------------------------------------------------------------- bad files
+@pytest.mark.parametrize(("text", "reason"), [
+    ('{"input_shape": [1, 4], "layers": ' + "[" * 50_000 + "]" * 50_000 + "}",
+     "nested too deeply"),
+    ('{"input_shape": [1, 1, 28, 28], "layers": [{"type": "Conv2d", "params": '
+     '{"out_channels": 1' + "0" * 30 + '}}]}', "above the maximum"),
+    ('{"input_shape": [1, 8], "layers": [' + ", ".join(['{"type": "ReLU"}'] * 20_000) + "]}",
+     "20,000 entries; at most 1,000"),
+])
+def test_bad_network_files_show_a_message_and_keep_the_network(tab, tmp_path, text, reason):
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    assert not tab.load_network(path)
+    assert reason in tab.footer.status.text() and tab.spec == preset("lenet")
+
+
+def test_the_memory_warning_follows_the_device(tab, context, monkeypatch):
+    from engine.builder.memory import DeviceMemory
+
+    monkeypatch.setattr("gui.tabs.build_tab.device_memory",
+                        lambda device: DeviceMemory(device, 10 * 2**20, "free"))
+    context.device_changed.emit("cuda")  # e.g. Settings → Use CPU only switched off
+    assert tab.footer.status.text().startswith("⚠") and "has 10.0 MiB free" in (
+        tab.footer.status.text())

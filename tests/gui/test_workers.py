@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+import torch
 from PySide6.QtCore import QThread
 
 from gui.workers import JobRunner, describe_exception, shutdown_all
@@ -111,7 +113,7 @@ def test_shutdown_all_waits(qtbot):
 
 def test_describe_exception():
     assert describe_exception(ValueError("bad lr")) == "bad lr"
-    assert describe_exception(RuntimeError("CUDA out of memory")).startswith("Out of memory")
+    assert describe_exception(RuntimeError("CUDA out of memory")).startswith("Ran out of memory")
     assert "KeyError" in describe_exception(KeyError("x"))
 
 
@@ -135,3 +137,19 @@ def test_worker_priority_is_fixed_however_often_a_pool_thread_is_reused(qtbot):
         with qtbot.waitSignal(runner.finished, timeout=5000):
             runner.start(job)
     assert seen == [min(19, main_nice + 5)] * 5
+
+
+def test_a_real_cpu_allocation_failure_is_explained(qtbot):
+    def job(control):
+        yield 0
+        torch.empty(2**40)  # 4 TiB: the CPU allocator refuses ("can't allocate memory")
+
+    runner = JobRunner()
+    messages = []
+    runner.failed.connect(messages.append)
+    with qtbot.waitSignal(runner.finished, timeout=5000):
+        runner.start(job)
+    if not messages:
+        pytest.skip("this machine over-commits memory: a 4 TiB torch.empty succeeded")
+    assert messages[0].startswith("Ran out of memory — try a smaller batch size")
+    assert "Unexpected error" not in messages[0]

@@ -36,6 +36,10 @@ class SpecHistory(Generic[T]):
         del self._items[self._index + 1:]
         if merge_key is not None and merge_key == self._merge_key and self._index > 0:
             self._items[self._index] = item
+            if item == self._items[self._index - 1]:  # the gesture ended where it began
+                del self._items[self._index]
+                self._index -= 1
+                merge_key = None
         else:
             self._items.append(item)
             if len(self._items) > self._limit:

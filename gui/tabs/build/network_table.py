@@ -44,6 +44,7 @@ from gui.tabs.build.palette import LAYER_TYPE_MIME
 ROW_INDEX_MIME = "application/x-dlp-layer-index"
 COLUMNS = ("#", "Layer", "Settings", "Output shape", "Params", "MACs")
 COL_INDEX, COL_LAYER, COL_SETTINGS, COL_SHAPE, COL_PARAMS, COL_MACS = range(6)
+NUMBER_WIDTHS = {COL_PARAMS: 82, COL_MACS: 104}  # the least; grown to fit the numbers
 ERROR_BG = QColor("#ffd3d3")
 SELECTED_ERROR = QColor("#c62828")
 MUTED = QColor("#8a8a8a")
@@ -99,7 +100,7 @@ class NetworkTable(QTreeWidget):
         header.setStretchLastSection(False)
         header.setSectionResizeMode(COL_SETTINGS, QHeaderView.ResizeMode.Stretch)
         for col, width in ((COL_INDEX, 52), (COL_LAYER, 130), (COL_SHAPE, 118),
-                           (COL_PARAMS, 82), (COL_MACS, 104)):
+                           *NUMBER_WIDTHS.items()):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             self.setColumnWidth(col, width)
         for col in (COL_PARAMS, COL_MACS):
@@ -124,6 +125,17 @@ class NetworkTable(QTreeWidget):
                     self.topLevelItem(i).setExpanded(True)
         if current is not None and self.topLevelItemCount():
             self.select_index(min(current, self.topLevelItemCount() - 1), emit=False)
+        self._fit_number_columns(summary)
+
+    def _fit_number_columns(self, summary: Summary) -> None:
+        """Params and MACs wide enough for their longest number (never "10,000,10…");
+        the full figures are in every row's tooltip too."""
+        metrics = self.fontMetrics()
+        for col, values in ((COL_PARAMS, [r.params for r in summary.rows]),
+                            (COL_MACS, [r.macs for r in summary.rows])):
+            longest = max((count_text(v) + " ❄" for v in values), key=len, default="")
+            needed = metrics.horizontalAdvance(longest) + 2 * self.indentation()
+            self.setColumnWidth(col, max(NUMBER_WIDTHS[col], needed))
 
     def _make_item(self, row: Row, spec: NetworkSpec, after_error: bool) -> QTreeWidgetItem:
         if row.depth == 0:

@@ -21,6 +21,7 @@ class PropertiesPanel(QWidget):
 
     param_edited = Signal(str, object)
     frozen_toggled = Signal(bool)
+    pending_changed = Signal(str)  # a field holds text not in use ("" when none)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -46,6 +47,7 @@ class PropertiesPanel(QWidget):
             layout.addWidget(w)
         layout.addStretch(1)
         self.form.param_edited.connect(self.param_edited)
+        self.form.pending_changed.connect(self.pending_changed)
         self.frozen.toggled.connect(self.frozen_toggled)
         self.show_entry(None, None, None)
 
@@ -75,8 +77,9 @@ class PropertiesPanel(QWidget):
         inferred = [k for k, v in entry.params.items() if v == AUTO]
         self.info.setText(_row_html(row, inferred))
 
-    def show_error(self, text: str) -> None:
-        self.form.show_error(text)
+    def reject(self, name: str, text: str) -> None:
+        """The tab refused ``name``'s value: the field shows why until it is reverted."""
+        self.form.reject(name, text)
 
 
 def _row_html(row: Row | None, inferred: list[str]) -> str:
