@@ -73,8 +73,11 @@ class RunOutputs:
     def __enter__(self) -> RunOutputs:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        # On a normal end (finished, stopped, diverged) wait for every process first:
+        # torchrun ends the others as soon as one exits non-zero, and rank 0 may still be
+        # writing. After an exception the others may never get here, so do not wait.
+        self.close(wait=exc_type is None)
 
     def describe(self) -> str | None:
         """A line saying how the job is split, e.g. ``"2 processes (gloo on cpu), 128 of
@@ -105,8 +108,9 @@ class RunOutputs:
         if self._log is not None:
             self._log.end("interrupted", "interrupted by the user (Ctrl+C)")
 
-    def close(self) -> None:
-        """Close the log and TensorBoard files and leave the process group."""
+    def close(self, *, wait: bool = False) -> None:
+        """Close the log and TensorBoard files and leave the process group (after a
+        barrier when ``wait``)."""
         for hook in self.hooks:
             hook.close()
         self.hooks = []
@@ -114,4 +118,6 @@ class RunOutputs:
             self._log.close()
             self._log = None
         if self.dist is not None:
+            if wait:
+                self.dist.barrier()
             self.dist.close()

@@ -358,3 +358,45 @@ def test_cli_under_torchrun_on_cuda_uses_nccl(tmp_path: Path) -> None:
     assert done.stdout.count("epoch 3/3:") == 1
     state = torch.load(tmp_path / "gpu.pt", weights_only=True)["model_state"]
     assert all(t.device.type == "cpu" for t in state.values())  # saved loadable anywhere
+
+
+class RecordingDist:
+    """Stands in for a DistContext of rank 1: records what the CLI glue calls."""
+
+    rank, world_size, is_main = 1, 2, False
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def barrier(self) -> None:
+        self.calls.append("barrier")
+
+    def close(self) -> None:
+        self.calls.append("close")
+
+
+def test_outputs_wait_for_every_process_only_on_a_normal_end() -> None:
+    """torchrun kills the others when one process exits non-zero (a diverged run exits
+    1), so each waits at a barrier for rank 0 to finish writing — except after an
+    exception, when the others may never arrive."""
+    from engine.training.launch import RunOutputs
+
+    normal = RecordingDist()
+    with RunOutputs(RunConfig(), dist=normal):
+        pass
+    assert normal.calls == ["barrier", "close"]
+    failed = RecordingDist()
+    with pytest.raises(KeyboardInterrupt), RunOutputs(RunConfig(), dist=failed):
+        raise KeyboardInterrupt
+    assert failed.calls == ["close"]
+
+
+def test_a_diverging_run_under_torchrun_stops_every_process(tmp_path: Path) -> None:
+    """No process waits forever at an all-reduce the other left: both stop at the same
+    progress point, rank 0 says why once and its log ends with it."""
+    done = torchrun_module(["engine", "train", "--preset", "linear-regression", "--lr",
+                            "10000", "--epochs", "3", "--device", "cpu", "--run-log",
+                            "run.jsonl"], cwd=tmp_path)
+    assert done.returncode != 0
+    assert done.stderr.count("stopped: loss diverged at epoch 1") == 1, done.stderr
+    assert read_run_log(tmp_path / "run.jsonl").status == "diverged"
