@@ -1,9 +1,17 @@
-"""Training: the book's training loop as a generator of events, plus checkpoints.
+"""Training: one loop for every task, driven by a RunConfig, plus checkpoints.
 
 >>> from engine.data import load_dataset
 >>> bundle = load_dataset("procedural-shapes", batch_size=256)
 >>> for event in train(net, bundle, num_epochs=10, lr=0.9, init="xavier"):
 ...     ...  # BatchProgress / EpochEnd, then Finished or Stopped (Diverged)
+
+>>> config = RunConfig(model=ModelRef.preset("lenet"), dataset="procedural-shapes", lr=0.9)
+>>> for event in run(config):   # what the Train tab, the CLI and torchrun call
+...     ...  # Prepared, then the loop's events
+
+Tasks (``task.py``) give the loss and on-device metric accumulators; hooks
+(``hooks.py``) let views look inside; ``RunConfig`` (``config.py``) names every setting
+once; ``run`` (``experiment.py``) builds data, model and hooks from it.
 """
 
 from __future__ import annotations

@@ -132,7 +132,7 @@ def _events(config: RunConfig, control: JobControl | None, hooks: tuple[Hook, ..
     from engine.data import load_dataset
     from engine.device import pick_device
     from engine.models.zoo import build_model, check_state_dict
-    from engine.training.trainer import TrainingRun, _resolve_task
+    from engine.training.trainer import TrainingRun, resolve_task
 
     batch = dist.per_process_batch(config.batch_size) if dist is not None else config.batch_size
     bundle = load_dataset(config.dataset, batch_size=batch, root=config.data_root,
@@ -160,7 +160,7 @@ def _events(config: RunConfig, control: JobControl | None, hooks: tuple[Hook, ..
         if resume.epoch is not None and resume.epoch >= config.num_epochs:
             raise ValueError(f"resume: {Path(config.resume).name} already has "
                              f"{resume.epoch} epochs; set num_epochs above that")
-    task = _resolve_task(None, config, bundle.task, bundle.num_classes)
+    task = resolve_task(None, config, bundle.task, bundle.num_classes)
     ctx = HookContext(config, bundle, net)
     named = [h for h in (HOOKS[name](ctx) for name in config.hooks) if h is not None]
     model = RunModel(net, built.ref, built.spec, config, weights)

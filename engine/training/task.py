@@ -93,8 +93,12 @@ class Task:
 
     def explain(self, y_hat: Any, y: Any, exc: Exception) -> str:
         """A sentence for a loss that failed on these shapes."""
-        return (f"the network's output ({_shape(y_hat)}) does not fit the targets "
-                f"({_shape(y)}) of a {self.name} task: {exc}")
+        return _mismatch(self.name, y_hat, y, exc)
+
+
+def _mismatch(task: str, y_hat: Any, y: Any, exc: Exception) -> str:
+    return (f"the network's output ({_shape(y_hat)}) does not fit the targets "
+            f"({_shape(y)}) of a {task} task: {exc}")
 
 
 def _shape(value: Any) -> str:
@@ -181,7 +185,7 @@ class RegressionTask(Task):
 
 def _outputs_message(y_hat: Any, y: Any, exc: Exception) -> str:
     if not isinstance(y_hat, Tensor) or not isinstance(y, Tensor):
-        return Task.explain(Task(), y_hat, y, exc)
+        return _mismatch("book", y_hat, y, exc)
     outputs = y_hat.shape[-1] if y_hat.dim() > 1 else 1
     return (f"the network outputs {outputs} values per example (shape "
             f"{tuple(y_hat.shape)}) but the targets have shape {tuple(y.shape)}"
@@ -257,26 +261,30 @@ class PixelClassificationTask(Task):
 
 # -- boxes from anchors (TinySSD, d2l 14.7) ------------------------------------------------
 class _BoxMeter(Meter):
-    """The book's ``cls_eval`` / ``bbox_eval`` sums: wrong anchor classes, absolute
-    offset error over assigned anchors."""
+    """The book's ``cls_eval`` / ``bbox_eval`` sums (d2l 14.7.2): wrong anchor classes
+    over all anchors, absolute offset error of assigned anchors over all offsets."""
 
     def __init__(self, task: AnchorBoxTask, device: torch.device) -> None:
         self.task = task
-        self.sums = torch.zeros(4, dtype=torch.float64, device=device)
+        self.sums = torch.zeros(2, dtype=torch.float64, device=device)
+        self.anchors = self.offsets = 0  # from shapes: no device work per batch
 
     def update(self, y_hat: Any, y: Any) -> None:
         _, cls_preds, bbox_preds = y_hat
         bbox_labels, bbox_masks, cls_labels = self.task.targets(y_hat, y)
         wrong = (cls_preds.detach().argmax(dim=-1) != cls_labels).sum()
         err = ((bbox_labels - bbox_preds.detach()) * bbox_masks).abs().sum()
-        count = torch.full((), cls_labels.numel(), dtype=torch.float64, device=self.sums.device)
-        self.sums += torch.stack([wrong.double(), count, err.double(), bbox_masks.sum().double()])
+        self.sums += torch.stack([wrong.double(), err.double()])
+        # the book's denominators: every anchor, every offset (bbox_labels.numel())
+        self.anchors += cls_labels.numel()
+        self.offsets += bbox_labels.numel()
 
     def state(self) -> list[Tensor]:
-        return [self.sums]
+        counts = torch.tensor([self.anchors, self.offsets], dtype=torch.float64)
+        return [self.sums, counts.to(self.sums.device)]  # at progress points only
 
     def compute(self, state: Sequence[Tensor], n: int) -> dict[str, float]:
-        wrong, anchors, err, offsets = state[0].tolist()
+        (wrong, err), (anchors, offsets) = state[0].tolist(), state[1].tolist()
         return {"class_err": wrong / max(anchors, 1), "bbox_mae": err / max(offsets, 1)}
 
 

@@ -138,7 +138,7 @@ def train(
     elif device is None:
         options.pop("device", None)
     cfg = (config or RunConfig()).replace(**options).validate()
-    task_obj = _resolve_task(task, cfg, data_task, getattr(data, "num_classes", None))
+    task_obj = resolve_task(task, cfg, data_task, getattr(data, "num_classes", None))
     try:
         steps = len(train_iter)  # type: ignore[arg-type]
     except TypeError:
@@ -153,8 +153,10 @@ def train(
                        hooks=hooks, dist=dist, settings=settings)
 
 
-def _resolve_task(task: str | Task | None, cfg: RunConfig, data_task: str | None,
+def resolve_task(task: str | Task | None, cfg: RunConfig, data_task: str | None,
                   num_classes: int | None) -> Task:
+    """The run's ``Task``: the one given, else by name from the argument, the config,
+    the data, or (for bare loader pairs) the loss — cross-entropy means classification."""
     if isinstance(task, Task):
         return task
     name = task or cfg.task or data_task or (

@@ -72,6 +72,21 @@ def test_tuple_output_detector_trains_with_a_loss_that_needs_the_anchors() -> No
     assert epochs[-1].train_loss < epochs[0].train_loss
     assert epochs[-1].metrics["test_bbox_mae"] < epochs[0].metrics["test_bbox_mae"]
     assert 0.0 <= epochs[-1].metrics["test_class_err"] < 0.2
+    # oracle: d2l's cls_eval / bbox_eval (14.7.2) summed over the test split
+    from engine.detection import multibox_target
+
+    net.eval()
+    wrong = anchors_n = err = offsets_n = 0.0
+    with torch.no_grad():
+        for Xb, yb in data[1]:
+            anchors, cls_preds, bbox_preds = net(Xb)
+            bbox_labels, bbox_masks, cls_labels = multibox_target(anchors, yb)
+            wrong += float((cls_preds.argmax(dim=-1) != cls_labels).sum())
+            anchors_n += cls_labels.numel()
+            err += float(((bbox_labels - bbox_preds) * bbox_masks).abs().sum())
+            offsets_n += bbox_labels.numel()
+    assert epochs[-1].metrics["test_class_err"] == pytest.approx(wrong / anchors_n)
+    assert epochs[-1].metrics["test_bbox_mae"] == pytest.approx(err / offsets_n, rel=1e-5)
 
 
 class Recorder(Hook):
