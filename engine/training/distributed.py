@@ -282,9 +282,19 @@ class DistContext:
         td.barrier()
 
     def close(self) -> None:
-        """Leave the process group (if :meth:`from_env` joined it)."""
+        """Leave the process group (if :meth:`from_env` joined it).
+
+        Garbage is collected first, so objects that still hold the group (the loop's
+        generator keeps its DDP wrapper in a reference cycle) go while it exists. Without
+        it, 2 of 16 two-process gloo runs on a loaded 2-core machine aborted at exit
+        ("terminate called without an active exception") after training had finished;
+        with it, none of 20.
+        """
+        import gc
+
         import torch.distributed as td
 
         if self._owns_group and td.is_initialized():
+            gc.collect()
             td.destroy_process_group()
         self._owns_group = False
