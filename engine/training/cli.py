@@ -40,6 +40,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     net.add_argument("--spec", type=Path, help="a network spec JSON file saved by the Build tab")
     net.add_argument("--zoo", metavar="NAME", help="a zoo model (engine.models.zoo), e.g. "
                      "resnet18")
+    p.add_argument("--weights", metavar="W", help="start from 'pretrained' (torchvision's "
+                   "weights from its cache; downloaded only with --download) or a .pth file")
     p.add_argument("--config", type=Path, metavar="FILE",
                    help="an experiment file (RunConfig JSON, e.g. from --dump-config or the "
                         "Train tab's Export experiment…); flags override it")
@@ -143,6 +145,10 @@ def make_config(args: argparse.Namespace) -> RunConfig:
     if base.model is None and "model" not in changes:
         raise ValueError("say which network to train: --preset, --spec, --zoo, --config or "
                          "--resume")
+    if args.weights is not None:
+        from dataclasses import replace
+
+        changes["model"] = replace(changes.get("model", base.model), weights=args.weights)
     changes.update(flags)
     return base.replace(**changes).validate()
 

@@ -157,7 +157,7 @@ def _events(config: RunConfig, control: JobControl | None, hooks: tuple[Hook, ..
                                                          f"{Path(config.resume).name}")
         net.load_state_dict(resume.model_state)
         weights = f"resumed from {Path(config.resume).name} after epoch {resume.epoch}"
-        if resume.epoch is not None and resume.epoch >= config.num_epochs:
+        if (resume.epoch or 0) >= config.num_epochs:
             raise ValueError(f"resume: {Path(config.resume).name} already has "
                              f"{resume.epoch} epochs; set num_epochs above that")
     task = resolve_task(None, config, bundle.task, bundle.num_classes)

@@ -196,29 +196,33 @@ def _outputs_message(y_hat: Any, y: Any, exc: Exception) -> str:
 
 # -- per-pixel classification (FCN, d2l 14.11) ---------------------------------------------
 class _PixelMeter(Meter):
-    """A confusion matrix over pixels — the state of torchmetrics'
-    ``MulticlassJaccardIndex``, kept on the device; pixel accuracy is its trace over its
-    sum, mean IoU torchmetrics' own reduction of it."""
+    """A confusion matrix over pixels, on the device. Filled with ``index_add_`` rather
+    than torchmetrics' ``bincount`` update, which reads the maximum back to the host
+    (a sync per batch on a GPU); reduced with torchmetrics' own ``MulticlassJaccardIndex``
+    reduction. Pixel accuracy is its trace over its sum."""
 
     def __init__(self, device: torch.device, num_classes: int | None) -> None:
         self.device, self.num_classes = device, num_classes
-        self.jaccard: Any = None
+        self.confmat: Tensor | None = None
         if num_classes is not None:
             self._make(num_classes)
 
     def _make(self, num_classes: int) -> None:
-        from torchmetrics.classification import MulticlassJaccardIndex
-
-        self.jaccard = MulticlassJaccardIndex(num_classes, average="macro",
-                                              validate_args=False).to(self.device)
+        self.num_classes = num_classes
+        self.confmat = torch.zeros(num_classes, num_classes, dtype=torch.long,
+                                   device=self.device)
 
     def update(self, y_hat: Tensor, y: Tensor) -> None:
-        if self.jaccard is None:  # classes from the network's output channels
+        if self.confmat is None:  # classes from the network's output channels
             self._make(y_hat.shape[1])
-        self.jaccard.update(y_hat.detach().argmax(dim=1), y)
+        k = self.num_classes
+        index = (y.reshape(-1).long() * k + y_hat.detach().argmax(dim=1).reshape(-1)).clamp_(
+            0, k * k - 1)
+        ones = torch.ones((), dtype=torch.long, device=index.device).expand(index.numel())
+        self.confmat.view(-1).index_add_(0, index, ones)
 
     def state(self) -> list[Tensor]:
-        return [self.jaccard.confmat] if self.jaccard is not None else []
+        return [self.confmat] if self.confmat is not None else []
 
     def compute(self, state: Sequence[Tensor], n: int) -> dict[str, float]:
         from torchmetrics.functional.classification.jaccard import _jaccard_index_reduce
@@ -236,7 +240,8 @@ class _PixelMeter(Meter):
 class PixelClassificationTask(Task):
     """Per-pixel classes: logits ``y_hat (Tensor[B, k, H, W])``, masks
     ``y (Tensor[B, H, W], int64)``; pixel accuracy and mean IoU (torchmetrics'
-    ``MulticlassJaccardIndex``, macro over classes).
+    ``MulticlassJaccardIndex`` reduction, macro over classes, of a confusion matrix
+    kept on the device).
 
     Args:
         num_classes: k; None takes it from the network's output at the first batch.

@@ -187,7 +187,7 @@ class TrainingRun(Iterator[TrainEvent]):
         self.history = History(settings=dict(settings or {}))
         self.start_epoch = 1
         if resume is not None:
-            self.start_epoch = int(resume.epoch) + 1
+            self.start_epoch = int(resume.epoch or 0) + 1
             if resume.history is not None:
                 self.history.epochs = list(resume.history.epochs)
                 self.history.progress = list(resume.history.progress)
@@ -286,6 +286,7 @@ class TrainingRun(Iterator[TrainEvent]):
         device, state, every = self.device, self.state, self.progress_every
         after_backward, batch_end = self.hooks["after_backward"], self.hooks["batch_end"]
         per_batch = bool(after_backward or batch_end)
+        sized = type(task).batch_size is not Task.batch_size  # a task that counts its own
         started = time.perf_counter()
         lr = opt.param_groups[0]["lr"]
         meter = _Running(task.meter(device), self.dist, self.exploded)
@@ -299,7 +300,8 @@ class TrainingRun(Iterator[TrainEvent]):
                 return self._stopped(f"stopped by user at epoch {self.epoch} step {self.step}",
                                      "user")
             t0 = time.perf_counter()
-            X, y = X.to(device, non_blocking=True), _to(y, device)
+            X = X.to(device, non_blocking=True)
+            y = y.to(device, non_blocking=True) if type(y) is torch.Tensor else _to(y, device)
             opt.zero_grad(set_to_none=True)
             y_hat = _forward(net, X)
             loss = self._loss(y_hat, y)
@@ -312,7 +314,7 @@ class TrainingRun(Iterator[TrainEvent]):
             if s.grad_clip is not None:
                 nn.utils.clip_grad_norm_(net.parameters(), s.grad_clip)
             opt.step()
-            meter.add(loss, y_hat, y, task.batch_size(X, y))
+            meter.add(loss, y_hat, y, task.batch_size(X, y) if sized else X.shape[0])
             now = time.perf_counter()
             meter.seconds += now - t0
             self.step += 1

@@ -149,3 +149,18 @@ def test_checkpoint_of_another_architecture_names_the_tensor(tmp_path: Path, cap
     err = capsys.readouterr().err
     assert "does not fit this network" in err and "tensor" in err
     assert ckpt.read_bytes() == before
+
+
+def test_zoo_models_train_other_tasks_from_the_command_line(tmp_path: Path, capsys,
+                                                            monkeypatch) -> None:
+    assert main(["train", "--zoo", "toy-fcn", "--dataset", "toy-masks", "--epochs", "1",
+                 "--lr", "0.05", "--optimizer", "adam", "--batch-size", "16", "--limit-train",
+                 "64", "--limit-test", "16", "--device", "cpu", "--json"]) == 0
+    line = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert {"test_pixel_acc", "test_miou"} <= line["metrics"].keys() and line["test_acc"] is None
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    assert main(["train", "--zoo", "resnet18", "--weights", "pretrained", "--dataset",
+                 "procedural-shapes", "--epochs", "1", "--batch-size", "8", "--limit-train", "8",
+                 "--limit-test", "8", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "weights: random init — pretrained ResNet18_Weights.DEFAULT is not in" in out

@@ -181,3 +181,12 @@ def test_run_with_a_dist_context_reduces_at_progress_points_only() -> None:
     assert dist.reduces == len(points) + 2  # + one per test pass
     last = events[-1].history.epochs[-1]
     assert 0 <= last.test_acc <= 1 and last.train_loss < events[-1].history.epochs[0].train_loss
+
+
+def test_resume_from_the_old_codes_v1_checkpoint_with_its_network(tmp_path: Path) -> None:
+    v1 = FIXTURES / "checkpoint_v1_linear_regression.pt"  # 3 epochs, no optimiser state
+    events = list(run(linear(num_epochs=4, resume=str(v1))))
+    assert events[0].start_epoch == 4 and isinstance(events[-1], Finished)
+    assert [e.epoch for e in events[-1].history.epochs] == [1, 2, 3, 4]
+    with pytest.raises(ValueError, match="already has 3 epochs"):
+        list(run(linear(num_epochs=3, resume=str(v1))))
