@@ -34,7 +34,6 @@ class NumberGrid(QTableWidget):
             header.setMinimumSectionSize(cell)
         self.horizontalHeader().setFixedHeight(20)
         self.verticalHeader().setFixedWidth(22)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         if not editable:
             self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -67,9 +66,12 @@ class NumberGrid(QTableWidget):
                         self.setItem(r, c, item)
                     item.setText(_fmt(values[r, c]))
             self._values = values.copy()
-            w = 24 + self.cell * cols + 4
-            h = 22 + self.cell * rows + 4
-            self.setFixedSize(min(w, 24 + self.cell * 12), min(h, 22 + self.cell * 10))
+            frame = 2 * self.frameWidth()
+            w = self.verticalHeader().width() + self.horizontalHeader().length() + frame
+            h = self.horizontalHeader().height() + self.verticalHeader().length() + frame
+            self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            self.setFixedSize(max(w, 60), max(h, 40))
         finally:
             self._pushing = False
         self.highlight(set())
@@ -135,7 +137,10 @@ class HeatGrid(QTableWidget):
         top = (float(np.abs(M).max()) if M.size else 0.0) or 1.0
         for r in range(M.shape[0]):
             for c in range(M.shape[1]):
-                item = self.item(r, c) or QTableWidgetItem()
+                item = self.item(r, c)
+                if item is None:
+                    item = QTableWidgetItem()
+                    self.setItem(r, c, item)
                 v = M[r, c]
                 t = abs(v) / top
                 base = (33, 150, 243) if v >= 0 else (229, 57, 53)
@@ -145,9 +150,9 @@ class HeatGrid(QTableWidget):
                 if self.cell >= 22:
                     item.setText(_fmt(v) if v else "")
                     item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                self.setItem(r, c, item)
-        frame = 2 * self.frameWidth() + 2
-        w, h = self.cell * M.shape[1] + frame, self.cell * M.shape[0] + frame
+        frame = 2 * self.frameWidth()
+        w = self.horizontalHeader().length() + frame
+        h = self.verticalHeader().length() + frame
         fits = w <= 600 and h <= 420
         policy = Qt.ScrollBarPolicy.ScrollBarAlwaysOff if fits else \
             Qt.ScrollBarPolicy.ScrollBarAsNeeded
