@@ -14,7 +14,16 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.segmentation import SCENE_CLASSES, SCENE_COLORS, VOC_CLASSES, VOC_COLORMAP
 from gui.context import AppContext
@@ -50,6 +59,9 @@ class SegmentTab(PlaygroundTab):
         self.model: Any = None  # engine.segmentation.network.SegmentationModel
         self.predictor = self.make_runner("predict")
         self.predictor.event.connect(self._on_predictor_event)
+        self.loader = self.make_runner("load-network")
+        self.loader.event.connect(self._on_loader_event)
+        self.loader.failed.connect(self._on_loader_failed)
         self._build()
         self._use_untrained()
         self._load_scenes()
@@ -71,7 +83,17 @@ class SegmentTab(PlaygroundTab):
                         "python -m engine train --zoo fcn --dataset procedural-scenes --save "
                         "run.pt")
         load.clicked.connect(self._on_load_clicked)
+        self.tv_button = QToolButton()
+        self.tv_button.setText("torchvision")
+        self.tv_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.tv_menu = QMenu(self.tv_button)
+        self.tv_menu.aboutToShow.connect(self._fill_tv_menu)
+        self.tv_button.setMenu(self.tv_menu)
+        self.tv_button.setToolTip("torchvision's pretrained segmentation networks (VOC "
+                                  "classes) whose weights are in the torch cache; nothing is "
+                                  "downloaded")
         bar.addWidget(self.network_label, 1)
+        bar.addWidget(self.tv_button)
         bar.addWidget(load)
         col.addLayout(bar)
         self.viewer = ViewerPanel(self.request_prediction)
@@ -137,6 +159,32 @@ class SegmentTab(PlaygroundTab):
         self.set_model(model)
         self.context.info(f"Segment: loaded {model.source}")
         return True
+
+    def _fill_tv_menu(self) -> None:
+        from engine.segmentation.pretrained import SEGMENTERS, cache_file, cached_segmenters
+
+        self.tv_menu.clear()
+        cached = set(cached_segmenters())
+        for name in SEGMENTERS:
+            action = self.tv_menu.addAction(name if name in cached else
+                                            f"{name} (not in the cache)")
+            action.setEnabled(name in cached)
+            action.setToolTip(str(cache_file(name)))
+            action.triggered.connect(lambda _=False, n=name: self.load_segmenter(n))
+
+    def load_segmenter(self, name: str) -> None:
+        """torchvision's ``name`` from the cache, loaded on a worker (large files)."""
+        from engine.segmentation.pretrained import load_segmenter
+
+        self.network_label.setText(f"Loading {name}…")
+        self.loader.start(lambda control: iter([load_segmenter(name)]))
+
+    def _on_loader_event(self, model: Any) -> None:
+        self.set_model(model)
+
+    def _on_loader_failed(self, message: str) -> None:
+        self.network_label.setText(f"<span style='color:#d32f2f'>{message}</span> — still "
+                                   f"using: {self.model.source}")
 
     # -------------------------------------------------------------- prediction
     def _load_scenes(self) -> None:

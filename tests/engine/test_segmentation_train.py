@@ -212,3 +212,28 @@ def test_short_run_on_procedural_scenes_learns() -> None:
     assert last["train_pixel_acc"] > first["train_pixel_acc"]
     assert last["train_miou"] > first["train_miou"]
     assert any(k.startswith("test_iou_") for k in last)
+
+
+# -- torchvision's segmenters, from the cache only ---------------------------------------------
+def test_torchvision_segmenters_only_from_the_cache(tmp_path, monkeypatch) -> None:
+    import torchvision.models.segmentation as tvs
+
+    from engine.segmentation.pretrained import cache_file, cached_segmenters, load_segmenter
+
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    assert cached_segmenters() == []
+    with pytest.raises(ValueError, match="not in torchvision's cache"):
+        load_segmenter("lraspp_mobilenet_v3_large")
+    # a file of the right architecture in the cache (random values: no download here)
+    path = cache_file("lraspp_mobilenet_v3_large")
+    path.parent.mkdir(parents=True)
+    net = tvs.lraspp_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=21)
+    torch.save(net.state_dict(), path)
+    assert cached_segmenters() == ["lraspp_mobilenet_v3_large"]
+    model = load_segmenter("lraspp_mobilenet_v3_large")
+    assert model.class_names[1] == "aeroplane" and "from the cache" in model.source
+    p = predict(model.net, np.zeros((45, 61, 3), np.uint8))
+    assert p.labels.shape == (45, 61)
+    torch.save({"nope": torch.zeros(1)}, path)
+    with pytest.raises(ValueError, match="could not be loaded"):
+        load_segmenter("lraspp_mobilenet_v3_large")

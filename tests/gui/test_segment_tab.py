@@ -174,3 +174,29 @@ def test_load_trained_network_and_refuse_others(tab, qtbot, tmp_path):
     v.show_scene(3)
     _wait_prediction(qtbot, v)
     assert v.prediction.labels.shape == (64, 64)
+
+
+def test_torchvision_segmenter_from_the_cache(tab, qtbot, tmp_path, monkeypatch):
+    import torch
+    import torchvision.models.segmentation as tvs
+
+    from engine.segmentation.pretrained import cache_file
+
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    tab._fill_tv_menu()
+    assert not any(a.isEnabled() for a in tab.tv_menu.actions())
+    before = tab.model
+    tab.load_segmenter("lraspp_mobilenet_v3_large")  # not cached: said, network kept
+    qtbot.waitUntil(lambda: "still using" in tab.network_label.text(), timeout=20000)
+    assert tab.model is before and "not in torchvision's cache" in tab.network_label.text()
+    path = cache_file("lraspp_mobilenet_v3_large")
+    path.parent.mkdir(parents=True)
+    torch.save(tvs.lraspp_mobilenet_v3_large(weights=None, weights_backbone=None,
+                                             num_classes=21).state_dict(), path)
+    tab._fill_tv_menu()
+    enabled = [a.text() for a in tab.tv_menu.actions() if a.isEnabled()]
+    assert enabled == ["lraspp_mobilenet_v3_large"]
+    tab.tv_menu.actions()[2].trigger()
+    qtbot.waitUntil(lambda: tab.model is not before, timeout=20000)
+    assert "torchvision lraspp_mobilenet_v3_large" in tab.network_label.text()
+    assert "aeroplane" in tab.viewer.legend.text()
