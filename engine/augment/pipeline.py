@@ -6,9 +6,10 @@ own (``sample_seed``), with boxes (``tv_tensors.BoundingBoxes``) and a mask
 (``tv_tensors.Mask``) carried along, and records what every random step drew.
 ``inspect`` keeps the image after each step of one sample.
 
-Seeds: sample ``k`` of ``preview(seed=s)`` runs under ``torch.manual_seed(sample_seed(s,
-k))`` inside ``torch.random.fork_rng``, so the global RNG is neither read nor changed and
-``torch.manual_seed(sample.seed); build_pipeline(spec)(image)`` gives the same image.
+Seeds: sample ``k`` of ``preview(seed=s)`` runs with torch's CPU generator seeded
+``sample_seed(s, k)`` and its state put back afterwards, so the global RNG is neither read
+nor changed and ``torch.manual_seed(sample.seed); build_pipeline(spec)(image)`` gives the
+same image.
 """
 
 from __future__ import annotations
@@ -266,17 +267,17 @@ def _to_uint8(image: Any, normalized: bool) -> np.ndarray:
 
 
 def _final_boxes(state: _State, n_in: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """Clip to the image and drop emptied boxes with torchvision's own rule
-    (``ClampBoundingBoxes`` then ``SanitizeBoundingBoxes``)."""
+    """Clip to the image and drop emptied boxes with torchvision's own rule (the functional
+    forms of ``ClampBoundingBoxes`` and ``SanitizeBoundingBoxes``: min size and area 1)."""
     if state.boxes is None:
         return np.zeros((0, 4), np.float32), np.zeros(0, np.int64), 0  # notes say why
     import torch
-    from torchvision.transforms import v2
+    from torchvision.transforms.v2 import functional as F
 
-    clamped = v2.ClampBoundingBoxes()(state.boxes)
-    kept = v2.SanitizeBoundingBoxes()({"boxes": clamped, "labels": torch.arange(n_in)})
-    boxes = kept["boxes"].as_subclass(torch.Tensor).numpy().astype(np.float32)
-    indices = kept["labels"].numpy().astype(np.int64)
+    clamped = F.clamp_bounding_boxes(state.boxes)
+    kept, valid = F.sanitize_bounding_boxes(clamped)
+    boxes = kept.as_subclass(torch.Tensor).numpy().astype(np.float32)
+    indices = np.flatnonzero(valid.numpy()).astype(np.int64)
     return boxes, indices, n_in - len(indices)
 
 
@@ -291,19 +292,23 @@ def _display_boxes(state: _State) -> np.ndarray:
 
 @contextmanager
 def _seeded_single_thread(seed: int) -> Iterator[None]:
-    """Run under ``torch.manual_seed(seed)`` without touching the global RNG, with torch's
-    intra-op threads at 1: a preview's ops work on a few hundred thousand pixels, where
-    thread hand-offs cost more than they save (flip of 512×512: 0.03 ms on one thread,
-    24 ms on two of a busy 2-core machine — measured)."""
+    """Run with the CPU generator seeded ``seed`` (what ``torch.manual_seed`` seeds and v2
+    transforms draw from) and put back afterwards, with torch's intra-op threads at 1: a
+    preview's ops work on a few hundred thousand pixels, where thread hand-offs cost more
+    than they save (flip of 512×512: 0.03 ms on one thread, 24 ms on two of a busy 2-core
+    machine — measured). ``torch.manual_seed`` itself is avoided: it also queues a CUDA
+    seed with a formatted stack trace, ~1 ms a call."""
     import torch
 
     threads = torch.get_num_threads()
+    generator = torch.default_generator
+    state = generator.get_state()
     torch.set_num_threads(1)
     try:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            yield
+        generator.manual_seed(seed)
+        yield
     finally:
+        generator.set_state(state)
         torch.set_num_threads(threads)
 
 
@@ -320,7 +325,8 @@ def iter_preview(image: np.ndarray, spec: Any, *, n: int = 8, seed: int = 0,
     spec = as_spec(spec)
     if not 1 <= n <= 256:
         raise ValueError(f"n={n} samples: use 1 to 256")
-    img, b, m = _prepare(image, boxes, mask)
+    with _seeded_single_thread(seed):
+        img, b, m = _prepare(image, boxes, mask)
     built = _built(spec)
     n_boxes = 0 if b is None else int(b.shape[0])
     for k in range(n):
@@ -332,14 +338,14 @@ def iter_preview(image: np.ndarray, spec: Any, *, n: int = 8, seed: int = 0,
                 draw = _run_step(state, item, transform)
                 if draw is not None:
                     draws.append(draw)
-        out_boxes, indices, dropped = _final_boxes(state, n_boxes)
+            out_boxes, indices, dropped = _final_boxes(state, n_boxes)
+            out_image = _to_uint8(state.image, state.normalized)
         out_mask = None if state.mask is None else state.mask.as_subclass(torch.Tensor).numpy()
         notes = list(state.notes)
         if state.normalized:
             notes.append("after Normalize the image is float; shown min-max rescaled")
-        yield AugmentedSample(_to_uint8(state.image, state.normalized), out_boxes, indices,
-                              dropped if b is not None else 0, out_mask, s, tuple(draws),
-                              tuple(notes))
+        yield AugmentedSample(out_image, out_boxes, indices, dropped if b is not None else 0,
+                              out_mask, s, tuple(draws), tuple(notes))
 
 
 def preview(image: np.ndarray, spec: Any, *, n: int = 8, seed: int = 0, boxes: Any = None,
@@ -435,13 +441,14 @@ def inspect(image: np.ndarray, spec: Any, *, seed: int, boxes: Any = None,
     import torch
 
     spec = as_spec(spec)
-    img, b, m = _prepare(image, boxes, mask)
-    state = _State(img, b, m)
-    n_boxes = 0 if b is None else int(b.shape[0])
-    frames = [InspectFrame("input", np.asarray(image), _display_boxes(state),
-                           np.arange(n_boxes), None if mask is None else np.asarray(mask),
-                           None)]
     with _seeded_single_thread(seed):
+        img, b, m = _prepare(image, boxes, mask)
+        state = _State(img, b, m)
+        n_boxes = 0 if b is None else int(b.shape[0])
+        frames = [InspectFrame("input", np.asarray(image), _display_boxes(state),
+                               np.arange(n_boxes), None if mask is None else np.asarray(mask),
+                               None)]
+        torch.default_generator.manual_seed(seed)  # the sample's draws start here
         for item, transform in _built(spec):
             n_notes = len(state.notes)
             draw = _run_step(state, item, transform)
