@@ -364,6 +364,7 @@ class AugmentTab(PlaygroundTab):
 
     def use_preset(self, name: str) -> None:
         self.set_spec(augment_preset(name), current=0)
+        self.preset_combo.setCurrentText(name)
         self.context.info(f"Augment: pipeline '{name}'")
 
     def undo(self) -> None:
@@ -558,8 +559,8 @@ class AugmentTab(PlaygroundTab):
             text = "the image going in" if f.draw is None else f.draw.text
             if f.notes:
                 text += "\n" + "\n".join(f.notes)
-            items.append((TileData(f.image, f.boxes, names, f.mask, f"{f.title}  {w}×{h}",
-                                   text), f"<b>{f.title}</b><br>{text}"))
+            items.append((TileData(f.image, f.boxes, names, f.mask, f"{w}×{h}", text),
+                          f"<b>{f.title}</b><br>{text}"))
         self.inspector.set_frames(items, self.overlay_check.isChecked())
         self.inspect_info.setText(f"Sample {done.sample + 1}: {len(done.frames) - 1} steps; "
                                   f"each frame is the image after that step.")

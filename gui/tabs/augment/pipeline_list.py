@@ -140,7 +140,7 @@ def _short(v: object) -> str:
 
 
 def _summary(s) -> str:
-    keys = list(s.params)[:3]
+    keys = list(s.params)[:2]
     return " ".join(f"{k}={_short(s.params[k])}" for k in keys)
 
 

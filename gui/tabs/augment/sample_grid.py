@@ -26,8 +26,9 @@ from PySide6.QtWidgets import (
 from widgets.qimage import array_to_qimage
 
 BOX_COLORS = ("#ffd740", "#40c4ff", "#ff5252", "#69f0ae", "#e040fb", "#ffab40")
-MASK_COLORS = np.array([[0, 0, 0], [255, 64, 64], [64, 255, 96], [64, 128, 255],
-                        [255, 220, 64], [220, 64, 255]], np.float32)
+# Mask tints that stand out from the synthetic scene's own red / green / blue shapes.
+MASK_COLORS = np.array([[0, 0, 0], [255, 235, 59], [236, 64, 255], [0, 229, 255],
+                        [255, 145, 0], [118, 255, 3]], np.float32)
 
 
 @dataclass(frozen=True)
@@ -40,14 +41,19 @@ class TileData:
     tooltip: str
 
 
-def overlay_mask(image: np.ndarray, mask: np.ndarray | None, alpha: float = 0.45) -> np.ndarray:
-    """``image`` with each mask class > 0 tinted in its colour."""
+def overlay_mask(image: np.ndarray, mask: np.ndarray | None, alpha: float = 0.35) -> np.ndarray:
+    """``image`` with each mask class > 0 tinted in its colour and the mask's borders drawn
+    white, so a mask that does not follow its image shows at once."""
     if mask is None or mask.shape != image.shape[:2] or not mask.any():
         return image
     colours = MASK_COLORS[np.minimum(mask, len(MASK_COLORS) - 1)]
     tinted = image.astype(np.float32)
     on = mask > 0
     tinted[on] = (1 - alpha) * tinted[on] + alpha * colours[on]
+    edge = np.zeros(mask.shape, bool)
+    edge[:-1] |= mask[:-1] != mask[1:]
+    edge[:, :-1] |= mask[:, :-1] != mask[:, 1:]
+    tinted[edge] = 255
     return tinted.round().astype(np.uint8)
 
 
@@ -175,14 +181,16 @@ class InspectorStrip(QScrollArea):
             col = QVBoxLayout(box)
             col.setContentsMargins(0, 0, 0, 0)
             tile = SampleTile(box, min_side=150)
+            tile.setFixedHeight(196)  # square-ish frames; the text goes below
             tile.set_data(data, show_overlays)
             label = QLabel(text)
             label.setWordWrap(True)
             label.setFixedWidth(170)
             label.setAlignment(Qt.AlignmentFlag.AlignTop)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            col.addWidget(tile, 1)
+            col.addWidget(tile)
             col.addWidget(label)
+            col.addStretch(1)
             box.setFixedWidth(176)
             self._row.addWidget(box)
             self.frames.append((tile, label))
