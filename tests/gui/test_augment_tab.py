@@ -191,3 +191,13 @@ def test_a_failing_step_shows_its_message(tab, qtbot):
     tab.set_spec(PipelineSpec((step("RandomCrop", size=(900, 900), pad_if_needed=False),)))
     qtbot.waitUntil(lambda: "RandomCrop" in tab.status.text()
                     or "larger" in tab.status.text(), timeout=10000)
+
+
+def test_kernel_size_slider_moves_in_odd_steps(tab, qtbot):
+    tab.set_spec(PipelineSpec((step("GaussianBlur"),)), current=0)
+    slider = tab.form.editors["kernel_size"]
+    slider.slider.setValue(8.0)  # between two odd sizes: the form snaps, never sends 8
+    qtbot.waitUntil(lambda: tab.spec.steps[0].params["kernel_size"] != 5, timeout=5000)
+    assert tab.spec.steps[0].params["kernel_size"] in (7, 9)
+    assert slider.value() == tab.spec.steps[0].params["kernel_size"]  # shown as used
+    assert not tab.form.error_label.isVisible()

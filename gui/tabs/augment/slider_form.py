@@ -139,6 +139,10 @@ class SliderForm(QWidget):
             self.show_error(str(exc))
             return
         self.show_error("")
+        editor = self.editors[name]
+        if self._fields[name].kind == "int" and editor.value() != value:
+            with QSignalBlocker(editor), QSignalBlocker(editor.slider):
+                editor.setValue(float(value))  # show the snapped value (odd kernel sizes)
         self.param_edited.emit(name, value)
 
 
