@@ -109,9 +109,13 @@ def build_batch_transform(spec: Any, *, num_classes: int) -> Any | None:
 
 
 def sample_seed(seed: int, k: int) -> int:
-    """The torch seed of sample ``k`` of a preview seeded ``seed`` (distinct for every
-    (seed, k) in practice, unlike ``seed + k``)."""
-    return int(np.random.SeedSequence([int(seed) & 0xFFFFFFFF, int(k)]).generate_state(1)[0])
+    """The torch seed of sample ``k`` of a preview seeded ``seed``: a SplitMix64 hash of
+    the pair, so seeds 0 and 1 share no samples (``seed + k`` would)."""
+    mask = (1 << 64) - 1
+    z = ((int(seed) & 0xFFFFFFFF) * 0x9E3779B97F4A7C15 + (int(k) + 1) * 0xBF58476D1CE4E5B9) & mask
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+    return (z ^ (z >> 31)) >> 1  # 63 bits: a valid torch seed
 
 
 @dataclass(frozen=True)
@@ -221,7 +225,8 @@ def _prepare(image: np.ndarray, boxes: Any, mask: Any) -> tuple[Any, Any, Any]:
     return img, b, m
 
 
-def _run_step(state: _State, item: PlanItem, transform: Any) -> StepDraw | None:
+def _run_step(state: _State, item: PlanItem, transform: Any,
+              recorders: Mapping[int, Recorder]) -> StepDraw | None:
     """Apply one transform to the state in place; the draw it made (None: conversion)."""
     size_in = (int(state.image.shape[-1]), int(state.image.shape[-2]))
     st = step_type(item.cls) if item.step is not None else None
@@ -231,10 +236,14 @@ def _run_step(state: _State, item: PlanItem, transform: Any) -> StepDraw | None:
         state.notes.append(f"boxes and masks cannot follow {item.cls} (torchvision does not "
                            f"support them there); not shown after it")
         state.boxes = state.mask = None
-    recorder = Recorder(transform)
-    with warnings.catch_warnings():
-        # RandomErasing passes boxes and masks through unchanged, which is what we want.
-        warnings.filterwarnings("ignore", message=".*passing through inputs of type.*")
+    recorder = recorders[id(transform)]
+    recorder.reset()
+    if item.cls == "RandomErasing" and extras:
+        with warnings.catch_warnings():
+            # It passes boxes and masks through unchanged, which is what we want.
+            warnings.filterwarnings("ignore", message=".*passing through inputs of type.*")
+            out = transform(state.image, *extras)
+    else:
         out = transform(state.image, *extras) if extras else transform(state.image)
     if extras:
         state.image, rest = out[0], list(out[1:])
@@ -312,9 +321,10 @@ def _seeded_single_thread(seed: int) -> Iterator[None]:
         torch.set_num_threads(threads)
 
 
-def _built(spec: PipelineSpec) -> list[tuple[PlanItem, Any]]:
-    items = plan(spec, dtype="uint8")
-    return [(item, make_transform(item)) for item in items]
+def _built(spec: PipelineSpec) -> tuple[list[tuple[PlanItem, Any]], dict[int, Recorder]]:
+    """The transforms of one preview and a recorder on each (made once, reset per sample)."""
+    built = [(item, make_transform(item)) for item in plan(spec, dtype="uint8")]
+    return built, {id(t): Recorder(t) for _, t in built}
 
 
 def iter_preview(image: np.ndarray, spec: Any, *, n: int = 8, seed: int = 0,
@@ -327,7 +337,7 @@ def iter_preview(image: np.ndarray, spec: Any, *, n: int = 8, seed: int = 0,
         raise ValueError(f"n={n} samples: use 1 to 256")
     with _seeded_single_thread(seed):
         img, b, m = _prepare(image, boxes, mask)
-    built = _built(spec)
+    built, recorders = _built(spec)
     n_boxes = 0 if b is None else int(b.shape[0])
     for k in range(n):
         s = sample_seed(seed, k)
@@ -335,7 +345,7 @@ def iter_preview(image: np.ndarray, spec: Any, *, n: int = 8, seed: int = 0,
         draws = []
         with _seeded_single_thread(s):
             for item, transform in built:
-                draw = _run_step(state, item, transform)
+                draw = _run_step(state, item, transform, recorders)
                 if draw is not None:
                     draws.append(draw)
             out_boxes, indices, dropped = _final_boxes(state, n_boxes)
@@ -449,9 +459,10 @@ def inspect(image: np.ndarray, spec: Any, *, seed: int, boxes: Any = None,
                                np.arange(n_boxes), None if mask is None else np.asarray(mask),
                                None)]
         torch.default_generator.manual_seed(seed)  # the sample's draws start here
-        for item, transform in _built(spec):
+        built, recorders = _built(spec)
+        for item, transform in built:
             n_notes = len(state.notes)
-            draw = _run_step(state, item, transform)
+            draw = _run_step(state, item, transform, recorders)
             if draw is None:
                 continue
             last = item is not None and item.index == spec.enabled_steps()[-1][0]
