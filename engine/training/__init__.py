@@ -16,6 +16,7 @@ from engine.training.events import (
     EpochEnd,
     Finished,
     History,
+    SpeedEstimate,
     Stopped,
     TrainEvent,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "EpochEnd",
     "Finished",
     "History",
+    "SpeedEstimate",
     "Stopped",
     "TrainEvent",
     "TrainingRun",

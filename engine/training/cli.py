@@ -88,8 +88,11 @@ def run_train(args: argparse.Namespace) -> int:
     from engine.builder import build
     from engine.data import load_dataset
     from engine.device import describe_device, pick_device
+    from engine.files import check_writable
     from engine.training import EpochEnd, Finished, Stopped, save_checkpoint, train
 
+    if args.save is not None:  # before loading data and training, not after all epochs
+        check_writable(args.save)
     spec = _load_spec(args)
     defaults = dict(spec.train_defaults)
     pick = lambda value, key: value if value is not None else defaults.get(key)  # noqa: E731

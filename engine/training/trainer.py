@@ -7,8 +7,15 @@
 
 Per-batch cost is kept to what the book's loop does plus two tiny kernels: batch losses
 and correct counts stay on the device in a list and are read back (one sync) only at
-progress points, where the NaN/inf check also happens — a run that diverges at step 31
+progress points, where the divergence check also happens — a run that diverges at step 31
 is reported as "epoch e step 31" even if the next progress point is at step 40.
+
+Divergence is a NaN/inf batch loss, or a finite one that exploded: above
+``EXPLODE_FACTOR`` (1e6) times the run's first batch loss (the untrained network's loss,
+computed before any update) *and* above ``EXPLODE_FLOOR`` (1e4). An MLP at lr 10000
+reaches losses of 1e24-1e33 at chance accuracy; no run that is learning goes a million
+times above where it started, and the floor keeps a net that starts near zero loss (a
+loaded, trained one) from being stopped by harmless noise.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from engine.training.events import (
     EpochEnd,
     Finished,
     History,
+    SpeedEstimate,
     Stopped,
     TrainEvent,
 )
@@ -46,6 +54,11 @@ from engine.training.setup import (
     make_optimizer,
     make_schedule,
 )
+
+EXPLODE_FACTOR = 1e6
+EXPLODE_FLOOR = 1e4
+ESTIMATE_BATCHES = 4  # SpeedEstimate after this many batches of epoch 1 ...
+ESTIMATE_SECONDS = 3.0  # ... or once this long was spent after the first (slow nets)
 
 
 @dataclass(frozen=True)
@@ -170,8 +183,8 @@ def train(
 
     Returns:
         A ``TrainingRun``: an iterator of ``BatchProgress`` / ``EpochEnd`` events ending
-        with exactly one ``Finished`` or ``Stopped`` (``Diverged`` on NaN/inf loss; ``kind ==
-        "out-of-memory"`` when the device ran out of memory).
+        with exactly one ``Finished`` or ``Stopped`` (``Diverged`` on a NaN/inf or
+        exploding loss; ``kind == "out-of-memory"`` when the device ran out of memory).
     """
     train_iter, test_iter, data_task, dataset, batch_size = _split_data(data)
     if not isinstance(num_epochs, int) or isinstance(num_epochs, bool) or num_epochs < 1:
@@ -226,6 +239,7 @@ class TrainingRun(Iterator[TrainEvent]):
         self.steps = len(train_iter)  # type: ignore[arg-type]
         self.history = History(settings=asdict(s))
         self.epoch = self.step = 0
+        self.first_loss: float | None = None  # the run's first batch loss (see EXPLODE_*)
         self.optimizer: torch.optim.Optimizer | None = None
         self._events = self.events()
 
@@ -306,7 +320,8 @@ class TrainingRun(Iterator[TrainEvent]):
         net, opt, s, control = self.net, self.optimizer, self.s, self.control
         started = time.perf_counter()
         lr = opt.param_groups[0]["lr"]
-        meter = _Meter(self.classify)
+        meter = _Meter(self.classify, self)
+        probe = _SpeedProbe(self, started) if self.epoch == 1 and self.steps >= 3 else None
         last_report = started
         net.train()
         self.step = 0
@@ -327,6 +342,12 @@ class TrainingRun(Iterator[TrainEvent]):
             now = time.perf_counter()
             meter.seconds += now - t0
             self.step += 1
+            if probe is not None:
+                estimate = probe.after_batch(self.step, loss)
+                if estimate is not None:
+                    probe = None
+                    yield estimate
+                    now = time.perf_counter()
             due = self.step % s.progress_every == 0 or self.step == self.steps or (
                 s.progress_seconds is not None and now - last_report >= s.progress_seconds)
             if due:
@@ -353,9 +374,21 @@ class TrainingRun(Iterator[TrainEvent]):
         return None
 
     def _diverged(self, step: int, value: float, lr: float) -> Diverged:
-        reason = (f"loss diverged at epoch {self.epoch} step {step} (loss = {value}) — try a "
+        what = f"loss = {value}" if not math.isfinite(value) else (
+            f"loss = {value:.3g}, over {EXPLODE_FACTOR:.0e} times the first batch's "
+            f"{self.first_loss:.3g}")
+        reason = (f"loss diverged at epoch {self.epoch} step {step} ({what}) — try a "
                   f"lower learning rate (lr was {lr:g})")
         return Diverged(reason, self.history, self.epoch, step, loss=value)
+
+    def exploded(self, value: float) -> bool:
+        """Whether a batch loss counts as divergence (non-finite or exploded)."""
+        if not math.isfinite(value):
+            return True
+        if self.first_loss is None:
+            self.first_loss = value
+            return False
+        return value > EXPLODE_FLOOR and value > EXPLODE_FACTOR * abs(self.first_loss)
 
     def _evaluate(self) -> tuple[float | None, float | None] | None:
         """``(test_loss, test_acc)`` after an epoch; None if a stop came meanwhile."""
@@ -380,11 +413,57 @@ class TrainingRun(Iterator[TrainEvent]):
         return (loss_sum.item() / total, correct.item() / total if self.classify else None)
 
 
+class _SpeedProbe:
+    """Times epoch 1's first batches (wall clock, data loading included) for the
+    ``SpeedEstimate``: batches 2.. (the first is warm-up) until ``ESTIMATE_BATCHES`` or
+    ``ESTIMATE_SECONDS``; a first batch over twice ``ESTIMATE_SECONDS`` is estimate enough
+    (DenseNet at 96 px on a CPU: ~35 s a batch). Two device syncs, once per run."""
+
+    def __init__(self, run: TrainingRun, started: float) -> None:
+        self.run, self.started = run, started
+        self.first_end: float | None = None
+
+    def after_batch(self, step: int, loss: torch.Tensor) -> SpeedEstimate | None:
+        if step == 1:
+            _sync(loss)
+            self.first_end = time.perf_counter()
+            first = self.first_end - self.started
+            if first >= 2 * ESTIMATE_SECONDS:  # a slow net: say it now, warm-up or not
+                return self._estimate(first, 1, first)
+            return None
+        now = time.perf_counter()
+        assert self.first_end is not None
+        if step < ESTIMATE_BATCHES and now - self.first_end < ESTIMATE_SECONDS:
+            return None
+        _sync(loss)
+        now = time.perf_counter()
+        return self._estimate((now - self.first_end) / (step - 1), step - 1,
+                              self.first_end - self.started)
+
+    def _estimate(self, per_batch: float, timed: int, first: float) -> SpeedEstimate:
+        steps, epochs = self.run.steps, self.run.s.num_epochs
+        try:
+            test_steps = len(self.run.test_iter) if self.run.test_iter is not None else 0
+        except TypeError:
+            test_steps = 0
+        total = per_batch * (steps + test_steps / 3) * epochs + (first - per_batch)
+        return SpeedEstimate(per_batch, timed, first, steps, test_steps, epochs,
+                             max(total, 0.0))
+
+
+def _sync(t: torch.Tensor) -> None:
+    """Wait for the device to finish ``t`` (GPU work is asynchronous)."""
+    if t.device.type == "cuda":
+        torch.cuda.synchronize(t.device)
+    elif t.device.type == "mps":
+        torch.mps.synchronize()
+
+
 class _Meter:
     """Running loss/accuracy of an epoch, kept on the device until ``flush()``."""
 
-    def __init__(self, classify: bool) -> None:
-        self.classify = classify
+    def __init__(self, classify: bool, run: TrainingRun) -> None:
+        self.classify, self.run = classify, run
         self.losses: list[torch.Tensor] = []
         self.corrects: list[torch.Tensor] = []
         self.sizes: list[int] = []
@@ -401,13 +480,13 @@ class _Meter:
 
     def flush(self) -> tuple[int, float] | None:
         """Read back the pending batches (one device sync); ``(step, loss)`` of the first
-        non-finite batch loss, or None if all are finite."""
+        diverged batch loss (non-finite or exploded, ``TrainingRun.exploded``), or None."""
         t0 = time.perf_counter()
         losses = torch.stack(self.losses).double().cpu().tolist()
         corrects = torch.stack(self.corrects).sum().item() if self.corrects else 0
         self.seconds += time.perf_counter() - t0  # on a GPU this is where compute finishes
         for i, value in enumerate(losses):
-            if not math.isfinite(value):
+            if self.run.exploded(value):
                 return self.first_step + i, value
         self.loss_sum += sum(v * n for v, n in zip(losses, self.sizes, strict=True))
         self.correct += corrects

@@ -61,6 +61,8 @@ class Model:
         self.net = net
         self.spec = spec  # the NetworkSpec actually built (input shape of the data)
         self.optimizer: Any = None
+        self.kept = ""  # where the worker kept the weights (train_job keep_weights)
+        self.kept_error = ""  # why it could not
 
 
 @dataclass(frozen=True)
@@ -139,10 +141,25 @@ class _RegionMaps:
         return result
 
 
+def _keep_weights(path: str, model: Model, events: Any, extra: dict[str, Any]) -> None:
+    """Write the run's checkpoint to ``path`` (in the worker, also when the run was
+    stopped or the window closes); the outcome goes on ``model``, never raises."""
+    from engine.training import save_checkpoint
+
+    try:
+        save_checkpoint(path, net=model.net, optimizer=events.optimizer,
+                        spec=model.spec.to_dict(), history=events.history, extra=extra)
+        model.kept = path
+    except (OSError, ValueError, RuntimeError) as exc:
+        model.kept_error = str(exc)
+
+
 def train_job(spec: Any, data: DataOptions, hp: HyperParams, *, device: str,
               progress_seconds: float = 0.15, map_seconds: float = 0.5,
-              map_resolution: int = 96):
-    """A job for ``JobRunner.start``: load ``data``, build ``spec``, train with ``hp``."""
+              map_resolution: int = 96, keep_weights: str | None = None):
+    """A job for ``JobRunner.start``: load ``data``, build ``spec``, train with ``hp``;
+    with ``keep_weights`` (a ``.pt`` path) the trained network is saved there at the end
+    unless the run diverged or never took a step."""
 
     def job(control: JobControl) -> Iterator[object]:
         import torch
@@ -176,8 +193,12 @@ def train_job(spec: Any, data: DataOptions, hp: HyperParams, *, device: str,
                        schedule=hp.schedule, init=hp.init, device=device, seed=hp.seed,
                        grad_clip=hp.grad_clip, progress_seconds=progress_seconds,
                        control=control)
+        from engine.training import Diverged
+
+        last: object = None
         try:
             for event in events:
+                last = event
                 if model.optimizer is None:
                     model.optimizer = events.optimizer
                 yield event
@@ -187,6 +208,9 @@ def train_job(spec: Any, data: DataOptions, hp: HyperParams, *, device: str,
         finally:
             events.close()
             net.to("cpu")
+            if keep_weights and events.history.progress and not isinstance(last, Diverged):
+                _keep_weights(keep_weights, model, events,
+                              {"dataset": data.name, "source": bundle.source})
 
     return job
 
@@ -198,6 +222,28 @@ def save_job(path: str, model: Model, history: Any, extra: dict[str, Any]):
         written = save_checkpoint(path, net=model.net, optimizer=model.optimizer,
                                   spec=model.spec.to_dict(), history=history, extra=extra)
         yield Saved(str(written))
+
+    return job
+
+
+def copy_job(source: str, path: str):
+    """Save a kept checkpoint file (a restored run's weights) as ``path``, atomically."""
+
+    def job(control: JobControl) -> Iterator[object]:
+        import shutil
+
+        from engine.files import atomic_path, check_writable
+
+        check_writable(path)
+        try:
+            with atomic_path(path) as tmp:
+                shutil.copyfile(source, tmp)
+        except FileNotFoundError as exc:
+            if exc.filename == source:
+                raise ValueError(f"the kept weights {source} are gone; this run can no "
+                                 f"longer be saved") from None
+            raise
+        yield Saved(str(path))
 
     return job
 
