@@ -7,9 +7,10 @@ own (``sample_seed``), with boxes (``tv_tensors.BoundingBoxes``) and a mask
 ``inspect`` keeps the image after each step of one sample.
 
 Seeds: sample ``k`` of ``preview(seed=s)`` runs with torch's CPU generator seeded
-``sample_seed(s, k)`` and its state put back afterwards, so the global RNG is neither read
-nor changed and ``torch.manual_seed(sample.seed); build_pipeline(spec)(image)`` gives the
-same image.
+``sample_seed(s, k)`` and its state put back afterwards (``engine.rng.seeded``, under a
+lock so concurrent previews never mix their draws), so the global RNG is neither read nor
+changed and ``torch.manual_seed(sample.seed); build_pipeline(spec)(image)`` gives the same
+image.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 from engine.augment.catalog import Enum, step_type
 from engine.augment.draws import Recorder, describe
 from engine.augment.spec import AugmentStep, PipelineSpec, as_spec
+from engine.rng import seeded
 
 DTYPES = ("uint8", "float32")
 
@@ -301,24 +303,20 @@ def _display_boxes(state: _State) -> np.ndarray:
 
 @contextmanager
 def _seeded_single_thread(seed: int) -> Iterator[None]:
-    """Run with the CPU generator seeded ``seed`` (what ``torch.manual_seed`` seeds and v2
-    transforms draw from) and put back afterwards, with torch's intra-op threads at 1: a
-    preview's ops work on a few hundred thousand pixels, where thread hand-offs cost more
-    than they save (flip of 512×512: 0.03 ms on one thread, 24 ms on two of a busy 2-core
-    machine — measured). ``torch.manual_seed`` itself is avoided: it also queues a CUDA
-    seed with a formatted stack trace, ~1 ms a call."""
+    """``engine.rng.seeded(seed)`` (the global CPU generator that v2 transforms draw from,
+    seeded under a process-wide lock and put back after) with torch's intra-op threads at
+    1: a preview's ops work on a few hundred thousand pixels, where thread hand-offs cost
+    more than they save (flip of 512×512: 0.03 ms on one thread, 24 ms on two of a busy
+    2-core machine — measured)."""
     import torch
 
     threads = torch.get_num_threads()
-    generator = torch.default_generator
-    state = generator.get_state()
-    torch.set_num_threads(1)
-    try:
-        generator.manual_seed(seed)
-        yield
-    finally:
-        generator.set_state(state)
-        torch.set_num_threads(threads)
+    with seeded(seed):
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(threads)
 
 
 def _built(spec: PipelineSpec) -> tuple[list[tuple[PlanItem, Any]], dict[int, Recorder]]:

@@ -194,3 +194,28 @@ def test_bad_images_are_refused(image, message):
         preview(image, [], n=1)
     with pytest.raises(ValueError, match="mask shape"):
         preview(PHOTO, [], n=1, mask=np.zeros((3, 3)))
+
+
+def test_previews_on_two_threads_do_not_mix_their_draws():
+    """v2 transforms share torch's global generator: without the lock, a preview and an
+    inspector job running at once drew each other's numbers."""
+    import threading
+
+    spec = PipelineSpec((step("RandomResizedCrop", size=(24, 24)), step("ColorJitter"),
+                         step("RandomRotation"), step("GaussianNoise")))
+    expected = {seed: [s.image for s in preview(PHOTO, spec, n=4, seed=seed)]
+                for seed in (1, 2)}
+    failures: list[str] = []
+
+    def work(seed: int) -> None:
+        for _ in range(6):
+            got = [s.image for s in preview(PHOTO, spec, n=4, seed=seed)]
+            if not all(np.array_equal(a, b) for a, b in zip(got, expected[seed], strict=True)):
+                failures.append(f"seed {seed}")
+
+    threads = [threading.Thread(target=work, args=(seed,)) for seed in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures

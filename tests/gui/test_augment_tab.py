@@ -24,7 +24,8 @@ def tab(qtbot, context):
     t.show()
     qtbot.waitExposed(t)
     _wait_idle(qtbot, t)
-    return t
+    yield t
+    assert t.shutdown()  # no preview job outlives its test
 
 
 def _wait_idle(qtbot, tab):
