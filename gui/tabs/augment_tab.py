@@ -73,6 +73,7 @@ class AugmentTab(PlaygroundTab):
         self._shown_token = 0
         self._request: PreviewRequest | None = None
         self._dirty = False
+        self._closed = False
         self._last_error = ""
         self._inspected: tuple[int, int] | None = None
         self.large_view: LargeView | None = None
@@ -85,6 +86,13 @@ class AugmentTab(PlaygroundTab):
         self.setAcceptDrops(True)
         self._show_spec()
         self.load(DEFAULT_SOURCE)
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        """Stop the previews for good: a preview finishing afterwards must not start the
+        one it had pending (it would run on, drawing from torch's global generator)."""
+        self._closed = True
+        self._dirty = False
+        return super().shutdown(timeout_ms)
 
     def _runner(self, name: str) -> JobRunner:
         runner = JobRunner(self, name=f"{self.key}:{name}")
@@ -474,7 +482,7 @@ class AugmentTab(PlaygroundTab):
     def request_preview(self, *, restart: bool = False) -> None:
         """Preview the current state; while a preview runs, only remember to run again
         (``restart``: supersede it now, e.g. for a new image)."""
-        if self.source is None:
+        if self.source is None or self._closed:
             return
         if self.preview_runner.is_running() and not restart:
             self._dirty = True
@@ -539,7 +547,8 @@ class AugmentTab(PlaygroundTab):
 
     # ------------------------------------------------------------------ inspector
     def _request_inspect(self) -> None:
-        if self.views.currentIndex() != 1 or not self.samples or self._request is None:
+        if (self._closed or self.views.currentIndex() != 1 or not self.samples
+                or self._request is None):
             return
         k = min(self.inspect_spin.value(), len(self.samples)) - 1
         if self._inspected == (self._shown_token, k):

@@ -194,6 +194,16 @@ def test_a_failing_step_shows_its_message(tab, qtbot):
                     or "larger" in tab.status.text(), timeout=10000)
 
 
+def test_no_preview_starts_after_shutdown(tab, qtbot):
+    tab.set_spec(tab.spec.append(step("RandomRotation")))
+    tab.set_spec(tab.spec.append(step("ColorJitter")))  # pending while the first one runs
+    assert tab.shutdown()
+    qtbot.wait(300)  # the finished signal of the stopped preview is delivered here
+    assert not tab.preview_runner.is_running()
+    tab.request_preview()
+    assert not tab.preview_runner.is_running()
+
+
 def test_kernel_size_slider_moves_in_odd_steps(tab, qtbot):
     tab.set_spec(PipelineSpec((step("GaussianBlur"),)), current=0)
     slider = tab.form.editors["kernel_size"]
