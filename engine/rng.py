@@ -7,6 +7,11 @@ transforms) does so inside ``seeded(seed)``: a process-wide lock, the generator 
 its previous state put back afterwards. Two such blocks on different threads (a preview
 and an inspector job, or a preview while a run augments its batches) then never
 interleave their draws, so each stays the same for the same seed.
+
+What the lock cannot cover: code on another thread that draws from the generator without
+it (dropout in a training step while the Augment tab previews). Its draws made during a
+block are rewound when the block puts the state back, so such a run is not bit-for-bit
+what the same seed gives alone; nothing else is affected.
 """
 
 from __future__ import annotations
