@@ -411,8 +411,10 @@ def mix_batch(samples: list[AugmentedSample], spec: Any, *, seed: int = 0
         draw = StepDraw(spec.steps.index(chosen), chosen.type, True, params, text,
                         (s.image.shape[1], s.image.shape[0]), (s.image.shape[1],
                                                                s.image.shape[0]))
+        note = "boxes and mask are the sample's own, from before the mixing"
+        notes = (*s.notes, note) if (len(s.boxes) or s.mask is not None) else s.notes
         out.append(_with(s, image=np.ascontiguousarray(images[k]), draws=(*s.draws, draw),
-                         label_mix=weights))
+                         label_mix=weights, notes=notes))
     return out
 
 

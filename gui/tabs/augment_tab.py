@@ -527,11 +527,13 @@ class AugmentTab(PlaygroundTab):
         s = self.samples[k]
         labels = self.source.labels if self.source else ()
         names = tuple(labels[i] for i in s.box_indices if i < len(labels))
-        mix = ""
-        if s.label_mix:
-            mix = "  label " + " + ".join(f"{w:.0%} #{j + 1}" for j, w in s.label_mix)
         h, w = s.image.shape[:2]
-        return TileData(s.image, s.boxes, names, s.mask, f"#{k + 1}  {w}×{h}{mix}",
+        caption = f"#{k + 1}  {w}×{h}"
+        if s.label_mix:  # "#2: 88% + 12% #1": its own share of the label, then the partner's
+            weights = dict(s.label_mix)
+            others = " + ".join(f"{v:.0%} #{j + 1}" for j, v in s.label_mix if j != k)
+            caption = f"#{k + 1}: {weights.get(k, 0.0):.0%}" + (f" + {others}" if others else "")
+        return TileData(s.image, s.boxes, names, s.mask, caption,
                         f"Sample {k + 1} (torch seed {s.seed})\n{s.describe()}")
 
     def _redraw(self) -> None:
