@@ -35,7 +35,19 @@ def _register() -> None:
                  "size": None}, "pad by padding pixels, crop back to size at a random place"),
         "brightness": (lambda amount: v2.ColorJitter(brightness=amount), {"amount": 0.2},
                        "scale brightness by a factor in [1 - amount, 1 + amount]"),
+        "pipeline": (_pipeline, {"spec": None},
+                     "an augmentation pipeline (engine.augment: the Augment tab's "
+                     "PipelineSpec.to_dict()), any torchvision v2 steps"),
     })
+
+
+def _pipeline(spec: Any) -> Any:
+    if spec is None:
+        raise ValueError("needs 'spec': an augmentation pipeline (engine.augment "
+                         "PipelineSpec.to_dict())")
+    from engine.augment.training import pipeline_transform
+
+    return pipeline_transform(spec)
 
 
 def transform_names() -> tuple[str, ...]:

@@ -260,6 +260,23 @@ class AugmentTab(PlaygroundTab):
             self.step_description.setText("Add a step from the catalogue (Add step).")
             self.form.set_fields([], {})
 
+    def use_in_training(self) -> bool:
+        """Send the pipeline to the Train tab (the window switches to it)."""
+        batch = self.spec.batch_steps()
+        if batch:
+            i, s = batch[0]
+            text = (f"step {i + 1} ({s.type}) mixes labels, which training does not support "
+                    f"yet; disable it (untick) to train with this pipeline")
+            self.status.setText(f"<span style='{ERROR_STYLE}'>{text}</span>")
+            self.context.error(f"Augment: {text}")
+            return False
+        if not self.spec.enabled_steps():
+            self.context.warn("Augment: the pipeline has no enabled step; nothing to train with")
+            return False
+        self.context.send_augmentation(self.spec)
+        self.context.info(f"Augment: pipeline '{self.spec.name}' handed to the Train tab")
+        return True
+
     # ------------------------------------------------------------------ files
     def copy_code(self) -> str:
         code = to_code(self.spec)

@@ -48,3 +48,21 @@ def test_colour_shapes_are_rgb_deterministic_and_balanced():
     assert (X[:, 0].float() - X[:, 1].float()).abs().mean() > 10
     mean_colour = X.float().mean(dim=(2, 3))
     assert mean_colour.std(dim=0).min() > 10
+
+
+def test_the_training_core_draws_the_pipeline_per_example():
+    from engine.data import load_dataset
+
+    (entry,) = training_transforms([step("RandomHorizontalFlip", p=0.5)],
+                                   input_shape=(3, 32, 32))
+    plain = load_dataset("colour-shapes", batch_size=64, n_train=64, n_test=8)
+    augmented = load_dataset("colour-shapes", batch_size=64, n_train=64, n_test=8,
+                             transforms=[entry])
+    (X, y), (X_aug, y_aug) = next(iter(plain.train)), next(iter(augmented.train))
+    assert torch.equal(y, y_aug)
+    same = [torch.equal(a, b) for a, b in zip(X, X_aug, strict=True)]
+    flipped = [torch.equal(a.flip(-1), b) for a, b in zip(X, X_aug, strict=True)]
+    assert all(s or f for s, f in zip(same, flipped, strict=True))
+    assert 10 < sum(flipped) < 54  # one draw per example, not one per batch
+    X_test, _ = next(iter(augmented.test))
+    assert torch.equal(X_test, next(iter(plain.test))[0])  # test data stays plain

@@ -212,3 +212,52 @@ def test_kernel_size_slider_moves_in_odd_steps(tab, qtbot):
     assert tab.spec.steps[0].params["kernel_size"] in (7, 9)
     assert slider.value() == tab.spec.steps[0].params["kernel_size"]  # shown as used
     assert not tab.form.error_label.isVisible()
+
+
+def test_use_in_training_reaches_the_train_tab_and_trains_with_it(qtbot, context):
+    """The book's experiment from the tab: an augmented and a plain run, overlaid."""
+    from gui.main_window import MainWindow
+
+    context.settings.setValue(PIPELINE_KEY, "")
+    window = MainWindow(context)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(window.tabs_ready, timeout=20000)
+    aug, train = window.tab("augment"), window.tab("train")
+    window.show_tab("augment")
+    aug.use_preset("32×32 training: crop + flip")
+    train.data.set_dataset("procedural-shapes")  # 28×28 grey: a 32×32 crop does not fit
+    qtbot.mouseClick(aug.train_button, Qt.MouseButton.LeftButton)
+    assert window.current_tab() is train
+    assert train.augmentation.spec == aug.spec
+    assert train.data.name == "colour-shapes"  # switched to the offline colour set, and said so
+    assert "colour shapes" in train.banner.text()
+    train.source.set_preset("softmax-regression")
+    train.data.set_dataset("colour-shapes")
+    train.data.set_subset(128, 64)
+    train.hparams.set_values(num_epochs=1, batch_size=32)
+    with qtbot.waitSignal(train.runner.finished, timeout=60000):
+        assert train.start_training()
+    assert train._data.transforms[0]["name"] == "pipeline"
+    assert train._data.transforms[0]["spec"] == aug.spec.to_dict()
+    train.augmentation.clear_button.click()
+    with qtbot.waitSignal(train.runner.finished, timeout=60000):
+        assert train.start_training()
+    assert train._data.transforms == ()
+    first, second = train.runs[1], train.runs[2]
+    assert first.status == second.status == "finished"
+    assert first.dataset == "colour-shapes + 32×32 training: crop + flip"
+    assert second.dataset == "colour-shapes"
+    train.runs_panel.select([1, 2])
+    names = train.curves.series_names()
+    assert "run 1 colour-shapes + 32×32 training: crop + flip · test acc" in names
+    assert "run 2 colour-shapes · test acc" in names
+    window.close()
+
+
+def test_use_in_training_refuses_mixup_with_a_message(tab):
+    tab.use_preset("MixUp / CutMix")
+    sent = []
+    tab.context.augmentation_sent.connect(sent.append)
+    assert not tab.use_in_training()
+    assert not sent and "MixUp" in tab.status.text()

@@ -119,9 +119,10 @@ def build_left(self: AugmentTab) -> QWidget:
         row.addWidget(b)
     col.addLayout(row)
     self.train_button = QPushButton("Use in training")
-    self.train_button.setEnabled(False)
-    self.train_button.setToolTip("Needs the training core's per-example transforms "
-                                 "(not in this build yet)")
+    self.train_button.setToolTip("Hand this pipeline to the Train tab as the train-time "
+                                 "transform, drawn per example (the book's experiment: "
+                                 "train with it and without, compare the curves)")
+    self.train_button.clicked.connect(self.use_in_training)
     col.addWidget(self.train_button)
     scroll = QScrollArea()
     scroll.setWidgetResizable(True)

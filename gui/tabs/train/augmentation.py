@@ -54,5 +54,6 @@ class AugmentationRow(QWidget):
         if self.spec is None:
             return ()
         if input_shape is None:
-            raise ValueError("the dataset's image size is not known yet")
+            raise ValueError("this dataset's image size is known only once it is loaded; "
+                             "set Resize so the pipeline can be checked against it")
         return training_transforms(self.spec, input_shape=tuple(input_shape))
