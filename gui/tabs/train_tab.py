@@ -319,10 +319,11 @@ class TrainTab(PlaygroundTab):
                 self.show_banner("warning", f"Augmentation '{spec.name}' does not fit "
                                  f"{self.data.name}: {exc}")
                 return
+            before = self.data.name
             self.data.set_dataset("colour-shapes")
-            self.show_banner("info", f"Augmentation '{spec.name}' does not fit "
-                             f"{self.data.name}, so the data is now the offline colour shapes "
-                             f"(32×32 RGB). Train once with it and once after Clear to compare.")
+            self.show_banner("info", f"Augmentation '{spec.name}' does not fit {before} "
+                             f"({exc}), so the data is now the offline colour shapes (32×32 "
+                             f"RGB). Train once with it and once after Clear to compare.")
             return
         self.show_banner("info", f"The next runs train with augmentation '{spec.name}'; "
                          f"the runs list names it. Train once with it and once after Clear, "

@@ -231,6 +231,7 @@ def test_use_in_training_reaches_the_train_tab_and_trains_with_it(qtbot, context
     assert window.current_tab() is train
     assert train.augmentation.spec == aug.spec
     assert train.data.name == "colour-shapes"  # switched to the offline colour set, and said so
+    assert "does not fit procedural-shapes" in train.banner.text()
     assert "colour shapes" in train.banner.text()
     train.source.set_preset("softmax-regression")
     train.data.set_dataset("colour-shapes")
