@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import torch
 
-from engine.data.procedural import SHAPE_NAMES, make_shapes
+from engine.data.procedural import make_shapes
 
-IMAGE_SIZE = 32
+COLOUR_SIZE = 32  # (a name of its own: a training script embeds this beside procedural.py)
 
 
 def _random_colours(n: int, g: torch.Generator, *, value: tuple[float, float]
@@ -29,7 +29,8 @@ def _random_colours(n: int, g: torch.Generator, *, value: tuple[float, float]
 
 
 def make_colour_shapes(n: int, *, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """``n`` colour shape images, balanced over the 10 classes of ``SHAPE_NAMES``.
+    """``n`` colour shape images, balanced over the 10 classes of
+    ``engine.data.procedural.SHAPE_NAMES``.
 
     Returns:
         ``X (Tensor[n, 3, 32, 32], uint8)`` and ``y (Tensor[n], int64)``; the same
@@ -37,13 +38,12 @@ def make_colour_shapes(n: int, *, seed: int = 0) -> tuple[torch.Tensor, torch.Te
     """
     gray, y = make_shapes(n, seed=seed)
     g = torch.Generator().manual_seed(seed + 7919)
-    ink = torch.nn.functional.pad(gray.to(torch.float32) / 255, (2, 2, 2, 2),
+    pad = (COLOUR_SIZE - gray.shape[-1]) // 2  # 28 -> 32
+    ink = torch.nn.functional.pad(gray.to(torch.float32) / 255, (pad, pad, pad, pad),
                                   mode="replicate")  # [n, 1, 32, 32], no visible frame
     fg = _random_colours(n, g, value=(0.6, 1.0))[:, :, None, None]
     bg = _random_colours(n, g, value=(0.05, 0.5))[:, :, None, None]
     img = bg * (1 - ink) + fg * ink
-    img += torch.randn(n, 3, IMAGE_SIZE, IMAGE_SIZE, generator=g) * 0.03
+    img += torch.randn(n, 3, COLOUR_SIZE, COLOUR_SIZE, generator=g) * 0.03
     return img.clamp_(0, 1).mul_(255).round_().to(torch.uint8), y
 
-
-__all__ = ["IMAGE_SIZE", "SHAPE_NAMES", "make_colour_shapes"]
