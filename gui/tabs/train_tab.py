@@ -9,6 +9,7 @@ final figures, the trained network once the worker let go of it).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -51,6 +52,7 @@ from gui.context import AppContext
 from gui.dialogs import ask_path
 from gui.tabs.base import PlaygroundTab
 from gui.tabs.build.format import shape_text
+from gui.tabs.train.augmentation import AugmentationRow
 from gui.tabs.train.controls import Banner, ControlBar
 from gui.tabs.train.curves import CurvesView
 from gui.tabs.train.data_panel import FALLBACK, DataPanel
@@ -154,6 +156,7 @@ class TrainTab(PlaygroundTab):
     def _build(self) -> None:
         self.source = SourcePanel(self.context.settings)
         self.data = DataPanel(self.context.settings)
+        self.augmentation = AugmentationRow()
         self.hparams = HyperParamsForm()
         left = QWidget()
         col = QVBoxLayout(left)
@@ -161,6 +164,8 @@ class TrainTab(PlaygroundTab):
         for title, widget in (("Network", self.source), ("Data", self.data),
                               ("Hyper-parameters", self.hparams)):
             col.addWidget(group_box(title, widget))
+            if widget is self.data:
+                col.addWidget(self.augmentation)
         col.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(left)
@@ -245,6 +250,7 @@ class TrainTab(PlaygroundTab):
                                                                     f"{path}"))
         self.curves.export_failed.connect(self._on_curves_export_failed)
         self.context.network_sent.connect(self.source.set_build_network)
+        self.context.augmentation_sent.connect(self.use_augmentation)
         self.context.device_changed.connect(lambda _d: self._show_device())
 
     def _restore(self) -> None:
@@ -276,15 +282,52 @@ class TrainTab(PlaygroundTab):
         if not confirm_training_memory(self, spec, self.hparams.values(), self.data.input_shape(),
                                        self.context.device):
             return False
+        try:
+            transforms = self.augmentation.transforms(self.data.input_shape())
+        except ValueError as exc:
+            self.show_banner("error", f"Augmentation '{self.augmentation.name()}' cannot train "
+                             f"on {self.data.name}: {exc}. Clear it or change it in the "
+                             f"Augment tab.")
+            return False
         self.hide_banner()
         self.learned_label.hide()
-        self._spec, self._hp, self._data = spec, self.hparams.values(), self.data.options()
+        self._spec, self._hp = spec, self.hparams.values()
+        self._data = dataclasses.replace(self.data.options(), transforms=transforms)
         self._pending_id = new_run_id()
         self.data.show_in_use("loading…")
         self.runner.start(train_job(spec, self._data, self._hp, device=self.context.device,
                                     keep_weights=self._weights_path(self._pending_id)))
         self._set_state("loading")
         return True
+
+    def use_augmentation(self, spec: object) -> None:
+        """Train the next runs with this augmentation pipeline (from the Augment tab); an
+        image set that fits it is picked when the current data is not one (the offline
+        colour set for 32×32 pipelines)."""
+        from engine.augment.training import check_on
+
+        self.augmentation.set_spec(spec)  # type: ignore[arg-type]
+        if self.augmentation.spec is None:
+            return
+        shape = self.data.input_shape()
+        try:
+            self.augmentation.transforms(shape)
+        except ValueError as exc:
+            try:
+                check_on(self.augmentation.spec, (3, 32, 32))
+            except ValueError:
+                self.show_banner("warning", f"Augmentation '{spec.name}' does not fit "
+                                 f"{self.data.name}: {exc}")
+                return
+            before = self.data.name
+            self.data.set_dataset("colour-shapes")
+            self.show_banner("info", f"Augmentation '{spec.name}' does not fit {before} "
+                             f"({exc}), so the data is now the offline colour shapes (32×32 "
+                             f"RGB). Train once with it and once after Clear to compare.")
+            return
+        self.show_banner("info", f"The next runs train with augmentation '{spec.name}'; "
+                         f"the runs list names it. Train once with it and once after Clear, "
+                         f"then select both runs to overlay their curves.")
 
     def pause(self) -> None:
         if self.runner.is_running():
@@ -431,7 +474,8 @@ class TrainTab(PlaygroundTab):
         hp, data = self._hp, self._data
         settings = {**hp.__dict__, "resize": data.resize, "n_train": p.n_train,
                     "n_test": p.n_test}
-        run = Run(self._next, self._spec.name, data.name, settings, task=p.task,
+        dataset = data.name + (f" + {self.augmentation.name()}" if data.transforms else "")
+        run = Run(self._next, self._spec.name, dataset, settings, task=p.task,
                   source=p.source, model=p.model, id=self._pending_id)
         run.history = History(settings=dict(settings))
         self._next += 1

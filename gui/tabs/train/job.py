@@ -40,6 +40,7 @@ class DataOptions:
     n_train: int | None = None
     n_test: int | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    transforms: tuple[dict[str, Any], ...] = ()  # train-time augmentation (RunConfig's)
 
 
 # The form's values: RunConfig's "hparams" fields, names and defaults taken from there
@@ -83,7 +84,8 @@ def make_config(spec: Any, data: DataOptions, hp: Any, *, device: str,
         values["loss"] = "mse"  # the form's default loss is for classes
     return RunConfig(model=ModelRef.from_spec(spec), dataset=data.name, data_root=data.root,
                      download=data.download, resize=data.resize, n_train=data.n_train,
-                     n_test=data.n_test, dataset_options=dict(data.options), device=device,
+                     n_test=data.n_test, dataset_options=dict(data.options),
+                     transforms=data.transforms, device=device,
                      progress_seconds=progress_seconds, hooks=("decision-map",), **values)
 
 
