@@ -174,6 +174,7 @@ def test_load_trained_network_and_refuse_others(tab, qtbot, tmp_path):
     v.show_scene(3)
     _wait_prediction(qtbot, v)
     assert v.prediction.labels.shape == (64, 64)
+    assert v.scene_spin.value() == 3 and "held-out scene 3" in v.status.text()
 
 
 def test_torchvision_segmenter_from_the_cache(tab, qtbot, tmp_path, monkeypatch):

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -142,6 +142,9 @@ class ViewerPanel(QWidget):
         if self.scenes is None:
             return
         images, masks = self.scenes
+        if self.scene_spin.value() != index:
+            with QSignalBlocker(self.scene_spin):
+                self.scene_spin.setValue(index)
         self.set_input(images[index], masks[index], f"held-out scene {index}")
 
     def set_input(self, image: np.ndarray, truth: np.ndarray | None, what: str) -> None:
