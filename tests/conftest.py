@@ -22,6 +22,21 @@ def _app_data_in_tmp(tmp_path, monkeypatch):
     monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "xdg-data"))
 
 
+def pytest_collection_modifyitems(config, items):
+    """Skip ``@pytest.mark.needs_cuda`` tests where torch sees no CUDA device (torch is
+    imported only when such a test was collected)."""
+    marked = [item for item in items if item.get_closest_marker("needs_cuda")]
+    if not marked:
+        return
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA device")
+    for item in marked:
+        item.add_marker(skip)
+
+
 @pytest.fixture
 def settings(tmp_path):
     """A QSettings in a temp INI file so tests never touch the user's settings."""

@@ -8,10 +8,18 @@
 
 from __future__ import annotations
 
-from engine.data.core import DataBundle, DatasetInfo, TensorBatchDataset, default_data_root
+from engine.data.core import (
+    DataBundle,
+    DatasetInfo,
+    LoadRequest,
+    Splits,
+    TensorBatchDataset,
+    default_data_root,
+)
 from engine.data.procedural import SHAPE_NAMES, make_shapes
 from engine.data.registry import dataset_info, list_datasets, load_dataset
-from engine.data.toy import TRUE_B, TRUE_W, synthetic_data
+from engine.data.toy import TRUE_B, TRUE_W, make_toy_boxes, make_toy_masks, synthetic_data
+from engine.data.transforms import TRANSFORMS, Augment, make_augment, transform_names
 from engine.data.vision import (
     CIFAR10_LABELS,
     FASHION_MNIST_LABELS,
@@ -26,6 +34,10 @@ __all__ = [
     "SHAPE_NAMES",
     "TRUE_B",
     "TRUE_W",
+    "TRANSFORMS",
+    "Augment",
+    "LoadRequest",
+    "Splits",
     "DataBundle",
     "DatasetInfo",
     "TensorBatchDataset",
@@ -34,6 +46,10 @@ __all__ = [
     "get_fashion_mnist_labels",
     "list_datasets",
     "load_dataset",
+    "make_augment",
     "make_shapes",
+    "make_toy_boxes",
+    "make_toy_masks",
+    "transform_names",
     "synthetic_data",
 ]

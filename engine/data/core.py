@@ -12,14 +12,15 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch.utils import data
 
-TASKS = ("classification", "regression")
+TASKS = ("classification", "regression", "segmentation", "detection")
+TARGETS = ("label", "mask", "boxes")
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,11 @@ class DatasetInfo:
         offline: True if it needs no files and no download (generated in memory).
         description: one or two sentences for a tooltip.
         options: extra keyword options ``load_dataset`` accepts for it, with defaults.
+        loader: ``loader(LoadRequest) -> Splits``: how this entry loads (each entry
+            carries its own; the registry only wraps the result).
+        target: what ``y`` holds: ``"label"`` (class indices or float targets),
+            ``"mask"`` (``Tensor[H, W]`` classes per pixel) or ``"boxes"``
+            (``Tensor[G, 5]`` rows ``(class, x1, y1, x2, y2)`` in [0, 1]).
     """
 
     name: str
@@ -49,6 +55,45 @@ class DatasetInfo:
     offline: bool
     description: str
     options: dict[str, Any] = field(default_factory=dict)
+    loader: Callable[[LoadRequest], Splits] | None = field(default=None, compare=False,
+                                                           repr=False)
+    target: str = "label"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (what ``datasets --json`` prints), without the loader."""
+        d = asdict(self)
+        d.pop("loader")
+        return d
+
+
+@dataclass(frozen=True)
+class LoadRequest:
+    """What a dataset entry's loader gets from ``load_dataset``."""
+
+    root: Path | None
+    download: bool
+    seed: int
+    n_train: int | None
+    n_test: int | None
+    options: dict[str, Any]
+    resize: Any = None
+
+    def data_root(self) -> Path:
+        return self.root if self.root is not None else default_data_root()
+
+
+@dataclass(frozen=True)
+class Splits:
+    """What a loader returns: the two splits as ``(X, y)`` tensors (wrapped by the
+    registry in ``TensorBatchDataset`` s) or as ready ``Dataset`` s, plus metadata that
+    differs from the entry's (None = the entry's)."""
+
+    train: Any
+    test: Any
+    source: str
+    class_names: tuple[str, ...] | None = None
+    num_classes: int | None = None
+    input_shape: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -98,8 +143,11 @@ class TensorBatchDataset(data.Dataset):
         X: ``Tensor[N, ...]``; ``uint8`` images are scaled to ``[0, 1]`` float32 per
             batch (keeps 60k images at 47 MB instead of 188 MB).
         y: ``Tensor[N]`` int64 labels or ``Tensor[N, k]`` float32 targets.
-        transform: optional batch transform ``Tensor[B, C, H, W] -> Tensor[B, C, H', W']``
-            (e.g. ``transforms.v2.Resize``), applied after scaling.
+        transform: optional deterministic batch transform ``Tensor[B, C, H, W] ->
+            Tensor[B, C, H', W']`` (e.g. ``transforms.v2.Resize``), applied after scaling
+            to the whole batch at once.
+        augment: optional random transforms (``engine.data.transforms.Augment``),
+            drawn per example, applied after ``transform`` to image and target.
     """
 
     def __init__(
@@ -108,10 +156,17 @@ class TensorBatchDataset(data.Dataset):
         y: torch.Tensor,
         *,
         transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        augment: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+        | None = None,
     ) -> None:
         if len(X) != len(y):
             raise ValueError(f"X has {len(X)} examples but y has {len(y)}; they must match")
-        self.X, self.y, self.transform = X, y, transform
+        self.X, self.y, self.transform, self.augment = X, y, transform, augment
+
+    def reseed(self, seed: int) -> None:
+        """Restart the random transforms' draws (the trainer calls it with the run's seed)."""
+        if self.augment is not None:
+            self.augment.reseed(seed)
 
     def __len__(self) -> int:
         return len(self.X)
@@ -125,6 +180,8 @@ class TensorBatchDataset(data.Dataset):
         if self.transform is not None:
             X = self.transform(X)
         y = self.y[idx]
+        if self.augment is not None:
+            X, y = self.augment(X, y)
         return (X, y) if batched else (X[0], y[0])
 
 
@@ -135,18 +192,24 @@ def make_loader(
     shuffle: bool,
     seed: int = 0,
     num_workers: int = 0,
+    sampler: data.Sampler | None = None,
 ) -> data.DataLoader:
     """A ``DataLoader`` that reshuffles each epoch deterministically for ``seed``.
 
     :class:`TensorBatchDataset` gets whole-batch indexing (no per-example collate);
-    any other dataset gets an ordinary batched loader.
+    any other dataset gets an ordinary batched loader. ``sampler`` (e.g. a
+    ``DistributedSampler``) replaces the shuffling one.
     """
     generator = torch.Generator().manual_seed(seed)
     if isinstance(dataset, TensorBatchDataset):
-        base = data.RandomSampler(dataset, generator=generator) if shuffle else (
-            data.SequentialSampler(dataset))
-        sampler = data.BatchSampler(base, batch_size=batch_size, drop_last=False)
-        return data.DataLoader(dataset, batch_size=None, sampler=sampler,
+        base = sampler if sampler is not None else (
+            data.RandomSampler(dataset, generator=generator) if shuffle
+            else data.SequentialSampler(dataset))
+        batches = data.BatchSampler(base, batch_size=batch_size, drop_last=False)
+        return data.DataLoader(dataset, batch_size=None, sampler=batches,
+                               num_workers=num_workers)
+    if sampler is not None:
+        return data.DataLoader(dataset, batch_size=batch_size, sampler=sampler,
                                num_workers=num_workers)
     return data.DataLoader(dataset, batch_size=batch_size, shuffle=shuffle,
                            generator=generator, num_workers=num_workers)

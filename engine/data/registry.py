@@ -3,70 +3,191 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch.utils import data
 
-from engine.data import folder, procedural, toy, vision
 from engine.data.core import (
     DataBundle,
     DatasetInfo,
+    LoadRequest,
+    Splits,
     TensorBatchDataset,
     check_batch_size,
     check_count,
-    default_data_root,
     make_loader,
     resize_transform,
     resized_shape,
     subset,
 )
+from engine.data.folder import load_image_folder
+from engine.data.procedural import SHAPE_NAMES, make_shapes
+from engine.data.toy import TRUE_B, TRUE_W, make_toy, make_toy_boxes, make_toy_masks
+from engine.data.toy import synthetic_data as _synthetic_data
+from engine.data.transforms import make_augment
+from engine.data.vision import (
+    CIFAR10_LABELS,
+    FASHION_MNIST_LABELS,
+    MNIST_LABELS,
+    load_cifar10,
+    load_mnist_style,
+)
 
 _TOY_OPTIONS = {"noise": 0.1}
+_TOY_DEFAULT_SIZES = (400, 200)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_shapes(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    # Re-running with the same settings (the usual case in the Train tab) is free.
+    return make_shapes(n, seed=seed)
+
+
+# -- each entry's loader ---------------------------------------------------------------------
+def _load_shapes(req: LoadRequest) -> Splits:
+    n_tr = check_count("n_train", req.n_train, 60000)
+    n_te = check_count("n_test", req.n_test, 10000)
+    return Splits(_cached_shapes(n_tr, 2 * req.seed), _cached_shapes(n_te, 2 * req.seed + 1),
+                  f"procedural (offline, seed {req.seed})")
+
+
+def _load_linear(req: LoadRequest) -> Splits:
+    n_tr = check_count("n_train", req.n_train, 1000)
+    n_te = check_count("n_test", req.n_test, 200)
+    opts = req.options
+    w = torch.tensor(opts["w"], dtype=torch.float32)
+    g = torch.Generator().manual_seed(req.seed)
+    train = _synthetic_data(w, float(opts["b"]), n_tr, noise=opts["noise"], generator=g)
+    test = _synthetic_data(w, float(opts["b"]), n_te, noise=opts["noise"], generator=g)
+    return Splits(train, test, f"synthetic y = Xw + b + noise (offline, seed {req.seed})")
+
+
+def _toy_loader(name: str) -> Any:
+    def load(req: LoadRequest) -> Splits:
+        n_tr = check_count("n_train", req.n_train, _TOY_DEFAULT_SIZES[0])
+        n_te = check_count("n_test", req.n_test, _TOY_DEFAULT_SIZES[1])
+        classes = int(req.options.get("classes", 2))
+        X, y = make_toy(name, n_tr + n_te, noise=req.options["noise"], classes=classes,
+                        seed=req.seed)
+        info = dataset_info(name)
+        names = info.class_names if len(info.class_names) == classes else tuple(
+            f"class {i}" for i in range(classes))
+        return Splits((X[:n_tr], y[:n_tr]), (X[n_tr:], y[n_tr:]),
+                      f"generated 2-D {name} (offline, seed {req.seed}, noise "
+                      f"{req.options['noise']})", names, classes)
+    return load
+
+
+def _load_masks(req: LoadRequest) -> Splits:
+    n_tr = check_count("n_train", req.n_train, 800)
+    n_te = check_count("n_test", req.n_test, 200)
+    size, classes = int(req.options["size"]), int(req.options["classes"])
+    X, y = make_toy_masks(n_tr + n_te, size=size, classes=classes,
+                          noise=float(req.options["noise"]), seed=req.seed)
+    names = ("background", "square", "disc")[:classes]
+    return Splits((X[:n_tr], y[:n_tr]), (X[n_tr:], y[n_tr:]),
+                  f"generated masks (offline, seed {req.seed})", names, classes)
+
+
+def _load_boxes(req: LoadRequest) -> Splits:
+    n_tr = check_count("n_train", req.n_train, 800)
+    n_te = check_count("n_test", req.n_test, 200)
+    X, y = make_toy_boxes(n_tr + n_te, size=int(req.options["size"]),
+                          noise=float(req.options["noise"]), seed=req.seed)
+    return Splits((X[:n_tr], y[:n_tr]), (X[n_tr:], y[n_tr:]),
+                  f"generated boxes (offline, seed {req.seed})")
+
+
+def _subsets(req: LoadRequest, X_tr: torch.Tensor, y_tr: torch.Tensor, X_te: torch.Tensor,
+             y_te: torch.Tensor) -> tuple[Any, Any]:
+    return (subset(X_tr, y_tr, check_count("n_train", req.n_train, len(X_tr)), seed=req.seed),
+            subset(X_te, y_te, check_count("n_test", req.n_test, len(X_te)), seed=req.seed + 1))
+
+
+def _mnist_loader(name: str) -> Any:
+    def load(req: LoadRequest) -> Splits:
+        *tensors, source = load_mnist_style(name, req.data_root(), download=req.download)
+        return Splits(*_subsets(req, *tensors), source)
+    return load
+
+
+def _load_cifar(req: LoadRequest) -> Splits:
+    *tensors, source, names = load_cifar10(req.data_root(), download=req.download)
+    return Splits(*_subsets(req, *tensors), source, tuple(names))
+
+
+def _load_folder(req: LoadRequest) -> Splits:
+    train, test, shape, classes, source = load_image_folder(
+        req.root, resize=req.resize, test_fraction=float(req.options["test_fraction"]),
+        grayscale=bool(req.options["grayscale"]), seed=req.seed)
+    g = torch.Generator().manual_seed(req.seed)
+    if req.n_train is not None and check_count("n_train", req.n_train, 0) < len(train):
+        train = data.Subset(train, torch.randperm(len(train), generator=g)[:req.n_train].tolist())
+    if req.n_test is not None and check_count("n_test", req.n_test, 0) < len(test):
+        test = data.Subset(test, torch.randperm(len(test), generator=g)[:req.n_test].tolist())
+    return Splits(train, test, source, tuple(classes), len(classes), tuple(shape))
+
+
 _DATASETS: dict[str, DatasetInfo] = {
     info.name: info
     for info in (
         DatasetInfo("procedural-shapes", "Procedural shapes (offline)", "classification",
-                    (1, 28, 28), 10, procedural.SHAPE_NAMES, True,
+                    (1, 28, 28), 10, SHAPE_NAMES, True,
                     "10 classes of 28x28 grayscale glyphs with random pose, stroke, clutter "
-                    "and noise, generated from a seed; 60k/10k like Fashion-MNIST."),
+                    "and noise, generated from a seed; 60k/10k like Fashion-MNIST.",
+                    loader=_load_shapes),
         DatasetInfo("synthetic-linear", "Synthetic linear data", "regression", (2,), None, (),
                     True, "The book's synthetic_data: y = Xw + b + noise with w = [2, -3.4], "
                     "b = 4.2, noise 0.01, 1000 examples.",
-                    {"w": toy.TRUE_W, "b": toy.TRUE_B, "noise": 0.01}),
+                    {"w": TRUE_W, "b": TRUE_B, "noise": 0.01}, loader=_load_linear),
         DatasetInfo("spiral", "Spiral (2-D)", "classification", (2,), 2, ("arm 0", "arm 1"),
                     True, "Two interleaved spiral arms, as in TensorFlow Playground.",
-                    {**_TOY_OPTIONS, "classes": 2}),
+                    {**_TOY_OPTIONS, "classes": 2}, loader=_toy_loader("spiral")),
         DatasetInfo("circles", "Circles (2-D)", "classification", (2,), 2, ("inner", "outer"),
-                    True, "A disc inside a ring, as in TensorFlow Playground.", _TOY_OPTIONS),
+                    True, "A disc inside a ring, as in TensorFlow Playground.", _TOY_OPTIONS,
+                    loader=_toy_loader("circles")),
         DatasetInfo("xor", "XOR (2-D)", "classification", (2,), 2, ("same sign", "opposite sign"),
                     True, "Quadrants labelled by the sign of x*y, as in TensorFlow Playground.",
-                    _TOY_OPTIONS),
+                    _TOY_OPTIONS, loader=_toy_loader("xor")),
         DatasetInfo("blobs", "Gaussian blobs (2-D)", "classification", (2,), 3,
                     ("blob 0", "blob 1", "blob 2"), True,
                     "Gaussian clusters around points on a circle; noise is their spread.",
-                    {"noise": 0.15, "classes": 3}),
+                    {"noise": 0.15, "classes": 3}, loader=_toy_loader("blobs")),
         DatasetInfo("fashion-mnist", "Fashion-MNIST", "classification", (1, 28, 28), 10,
-                    vision.FASHION_MNIST_LABELS, False,
+                    FASHION_MNIST_LABELS, False,
                     "Zalando's 28x28 clothing images (60k/10k), the book's main dataset; "
-                    "read from the data folder."),
-        DatasetInfo("mnist", "MNIST", "classification", (1, 28, 28), 10, vision.MNIST_LABELS,
-                    False, "Handwritten digits, 28x28 (60k/10k); read from the data folder."),
+                    "read from the data folder.", loader=_mnist_loader("fashion-mnist")),
+        DatasetInfo("mnist", "MNIST", "classification", (1, 28, 28), 10, MNIST_LABELS,
+                    False, "Handwritten digits, 28x28 (60k/10k); read from the data folder.",
+                    loader=_mnist_loader("mnist")),
         DatasetInfo("cifar10", "CIFAR-10", "classification", (3, 32, 32), 10,
-                    vision.CIFAR10_LABELS, False,
-                    "32x32 colour photos of 10 classes (50k/10k); read from the data folder."),
+                    CIFAR10_LABELS, False,
+                    "32x32 colour photos of 10 classes (50k/10k); read from the data folder.",
+                    loader=_load_cifar),
         DatasetInfo("image-folder", "Image folder", "classification", None, None, (), False,
                     "Your own images: one sub-folder per class (optionally under train/ and "
-                    "test/); root= is that folder.", {"test_fraction": 0.2, "grayscale": False}),
+                    "test/); root= is that folder.", {"test_fraction": 0.2, "grayscale": False},
+                    loader=_load_folder),
+        DatasetInfo("toy-masks", "Toy masks (per-pixel)", "segmentation", (1, 16, 16), 3,
+                    ("background", "square", "disc"), True,
+                    "16x16 images of a square and a disc with a class per pixel; for "
+                    "per-pixel classifiers (FCN).", {"size": 16, "classes": 3, "noise": 0.1},
+                    loader=_load_masks, target="mask"),
+        DatasetInfo("toy-boxes", "Toy boxes (detection)", "detection", (1, 32, 32), 1,
+                    ("box",), True, "32x32 images with one bright rectangle and its box; "
+                    "for SSD-style detectors.", {"size": 32, "noise": 0.05},
+                    loader=_load_boxes, target="boxes"),
     )
 }
-_TOY_DEFAULT_SIZES = (400, 200)
 
 
-def list_datasets() -> list[DatasetInfo]:
-    """All registered datasets, the offline default (``procedural-shapes``) first."""
-    return list(_DATASETS.values())
+def list_datasets(tasks: Sequence[str] | None = None) -> list[DatasetInfo]:
+    """Registered datasets (of these ``tasks``), the offline default
+    (``procedural-shapes``) first."""
+    return [i for i in _DATASETS.values() if tasks is None or i.task in tasks]
 
 
 def dataset_info(name: str) -> DatasetInfo:
@@ -76,12 +197,6 @@ def dataset_info(name: str) -> DatasetInfo:
     except KeyError:
         raise ValueError(f"unknown dataset {name!r}; choose one of "
                          f"{', '.join(_DATASETS)}") from None
-
-
-@functools.lru_cache(maxsize=4)
-def _cached_shapes(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    # Re-running with the same settings (the usual case in the Train tab) is free.
-    return procedural.make_shapes(n, seed=seed)
 
 
 def _options(info: DatasetInfo, options: dict[str, Any]) -> dict[str, Any]:
@@ -104,6 +219,7 @@ def load_dataset(
     n_train: int | None = None,
     n_test: int | None = None,
     num_workers: int = 0,
+    transforms: Sequence[Mapping[str, Any]] = (),
     **options: Any,
 ) -> DataBundle:
     """Load a dataset as train/test ``DataLoader`` s plus metadata.
@@ -121,13 +237,16 @@ def load_dataset(
             random subset of file datasets. ``None`` = the dataset's default / all.
         n_test: the same for the test split.
         num_workers: ``DataLoader`` worker processes (0 = load in the calling thread).
+        transforms: random training transforms (``engine.data.transforms``), drawn per
+            example and seeded by ``seed``; boxes and masks follow the image.
         **options: per-dataset options listed in ``DatasetInfo.options`` (e.g.
             ``noise=0.2`` for the 2-D sets, ``test_fraction`` for image-folder).
 
     Returns:
         A :class:`DataBundle`. Batches are ``X (Tensor[B, *input_shape], float32)``
-        and ``y (Tensor[B], int64)`` (classification) or ``y (Tensor[B, 1])``
-        (regression).
+        and ``y (Tensor[B], int64)`` (classification), ``y (Tensor[B, 1])``
+        (regression), masks ``y (Tensor[B, H, W], int64)`` (segmentation) or box lists
+        ``y (Tensor[B, G, 5])`` (detection).
 
     Raises:
         ValueError: unknown name or option, bad sizes, or missing / unreadable files
@@ -137,74 +256,35 @@ def load_dataset(
     check_batch_size(batch_size)
     opts = _options(info, options)
     transform = resize_transform(resize)
-    if name == "image-folder":
-        return _folder_bundle(root, batch_size, resize, seed, n_train, n_test, num_workers, opts)
-    data_root = Path(root).expanduser() if root is not None else default_data_root()
-    class_names, num_classes = info.class_names, info.num_classes
-    if name == "procedural-shapes":
-        n_tr, n_te = check_count("n_train", n_train, 60000), check_count("n_test", n_test, 10000)
-        X_tr, y_tr = _cached_shapes(n_tr, 2 * seed)
-        X_te, y_te = _cached_shapes(n_te, 2 * seed + 1)
-        source = f"procedural (offline, seed {seed})"
-    elif name == "synthetic-linear":
-        n_tr, n_te = check_count("n_train", n_train, 1000), check_count("n_test", n_test, 200)
-        w = torch.tensor(opts["w"], dtype=torch.float32)
-        g = torch.Generator().manual_seed(seed)
-        X_tr, y_tr = toy.synthetic_data(w, float(opts["b"]), n_tr, noise=opts["noise"], generator=g)
-        X_te, y_te = toy.synthetic_data(w, float(opts["b"]), n_te, noise=opts["noise"], generator=g)
-        source = f"synthetic y = Xw + b + noise (offline, seed {seed})"
-    elif name in toy.TOY_MAKERS:
-        n_tr = check_count("n_train", n_train, _TOY_DEFAULT_SIZES[0])
-        n_te = check_count("n_test", n_test, _TOY_DEFAULT_SIZES[1])
-        num_classes = int(opts.get("classes", 2))
-        X, y = toy.make_toy(name, n_tr + n_te, noise=opts["noise"], classes=num_classes,
-                            seed=seed)
-        X_tr, y_tr, X_te, y_te = X[:n_tr], y[:n_tr], X[n_tr:], y[n_tr:]
-        if len(class_names) != num_classes:
-            class_names = tuple(f"class {i}" for i in range(num_classes))
-        source = f"generated 2-D {name} (offline, seed {seed}, noise {opts['noise']})"
+    req = LoadRequest(Path(root).expanduser() if root is not None else None, download, seed,
+                      n_train, n_test, opts, resize)
+    splits = info.loader(req)  # type: ignore[misc]
+    class_names = splits.class_names if splits.class_names is not None else info.class_names
+    num_classes = splits.num_classes if splits.num_classes is not None else info.num_classes
+    if isinstance(splits.train, tuple):
+        X_tr = splits.train[0]
+        image = X_tr.dim() == 4
+        if transform is not None and not image:
+            raise ValueError(f"resize={resize!r} only applies to image datasets, not {name!r}; "
+                             f"leave it None")
+        shape = resized_shape(tuple(X_tr.shape[1:]), resize)
+        augment = make_augment(transforms, image_size=tuple(shape[1:]) if image else None,
+                               target=info.target, seed=seed)
+        if augment is not None and not image:
+            raise ValueError(f"transforms only apply to image datasets, not {name!r}; leave "
+                             f"them empty")
+        train_ds = TensorBatchDataset(*splits.train, transform=transform, augment=augment)
+        test_ds = TensorBatchDataset(*splits.test, transform=transform)
     else:
-        if name == "cifar10":
-            X_tr, y_tr, X_te, y_te, source, class_names = vision.load_cifar10(
-                data_root, download=download)
-        else:
-            X_tr, y_tr, X_te, y_te, source = vision.load_mnist_style(
-                name, data_root, download=download)
-        X_tr, y_tr = subset(X_tr, y_tr, check_count("n_train", n_train, len(X_tr)), seed=seed)
-        X_te, y_te = subset(X_te, y_te, check_count("n_test", n_test, len(X_te)), seed=seed + 1)
-    image = X_tr.dim() == 4
-    if transform is not None and not image:
-        raise ValueError(f"resize={resize!r} only applies to image datasets, not {name!r}; "
-                         f"leave it None")
-    shape = resized_shape(tuple(X_tr.shape[1:]), resize)
-    train_ds = TensorBatchDataset(X_tr, y_tr, transform=transform)
-    test_ds = TensorBatchDataset(X_te, y_te, transform=transform)
+        if transforms:
+            raise ValueError(f"transforms are not supported for {name!r} yet; leave them empty")
+        train_ds, test_ds, shape = splits.train, splits.test, splits.input_shape
     return DataBundle(
         name=name,
         train=make_loader(train_ds, batch_size=batch_size, shuffle=True, seed=seed,
                           num_workers=num_workers),
         test=make_loader(test_ds, batch_size=batch_size, shuffle=False, num_workers=num_workers),
-        task=info.task, input_shape=shape, num_classes=num_classes, class_names=class_names,
-        source=source, n_train=len(train_ds), n_test=len(test_ds), batch_size=batch_size,
-    )
-
-
-def _folder_bundle(root: str | Path | None, batch_size: int, resize: Any, seed: int,
-                   n_train: int | None, n_test: int | None, num_workers: int,
-                   opts: dict[str, Any]) -> DataBundle:
-    train, test, shape, classes, source = folder.load_image_folder(
-        Path(root) if root is not None else None, resize=resize,
-        test_fraction=float(opts["test_fraction"]), grayscale=bool(opts["grayscale"]), seed=seed)
-    g = torch.Generator().manual_seed(seed)
-    if n_train is not None and check_count("n_train", n_train, 0) < len(train):
-        train = data.Subset(train, torch.randperm(len(train), generator=g)[:n_train].tolist())
-    if n_test is not None and check_count("n_test", n_test, 0) < len(test):
-        test = data.Subset(test, torch.randperm(len(test), generator=g)[:n_test].tolist())
-    return DataBundle(
-        name="image-folder",
-        train=make_loader(train, batch_size=batch_size, shuffle=True, seed=seed,
-                          num_workers=num_workers),
-        test=make_loader(test, batch_size=batch_size, shuffle=False, num_workers=num_workers),
-        task="classification", input_shape=shape, num_classes=len(classes), class_names=classes,
-        source=source, n_train=len(train), n_test=len(test), batch_size=batch_size,
+        task=info.task, input_shape=tuple(shape), num_classes=num_classes,
+        class_names=tuple(class_names), source=splits.source, n_train=len(train_ds),
+        n_test=len(test_ds), batch_size=batch_size,
     )

@@ -207,7 +207,7 @@ def multibox_detection(cls_probs: Tensor, offset_preds: Tensor, anchors: Tensor,
     out = []
     for i in range(batch):  # one NMS per image; the batch is small
         keep = nms(predicted[i], conf[i], nms_threshold)
-        kept_mask = torch.zeros(num_anchors, dtype=torch.bool)
+        kept_mask = torch.zeros(num_anchors, dtype=torch.bool, device=conf.device)
         kept_mask[keep] = True
         non_keep = torch.nonzero(~kept_mask).reshape(-1)
         order = torch.cat((keep, non_keep))

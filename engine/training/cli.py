@@ -5,7 +5,16 @@ Examples::
     python -m engine train --preset lenet --epochs 2 --limit-train 5000 --limit-test 1000
     python -m engine train --preset linear-regression --json
     python -m engine train --spec my_net.json --dataset fashion-mnist --data-root ~/data
+    python -m engine train --preset lenet --lr 0.5 --dump-config experiment.json
+    python -m engine train --config experiment.json --save run.pt
+    python -m engine train --resume run.pt --epochs 20
     python -m engine datasets
+
+The hyper-parameter and data flags are generated from ``RunConfig``'s fields (their
+help, type, choices and range), so they cannot drift from the Train tab or the
+experiment file. Flags override ``--config``; for ``--preset`` / ``--spec`` networks the
+preset's training defaults (the book's lr, batch size, epochs, dataset) sit between
+``RunConfig``'s defaults and the flags.
 """
 
 from __future__ import annotations
@@ -13,37 +22,49 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from engine.training.setup import LOSSES, OPTIMIZERS, SCHEDULES
+from engine.training.config import RunConfig, config_fields
+
+_SCALAR = (int, float, str, bool)
+_SPEC_DEFAULTS = ("lr", "batch_size", "num_epochs", "dataset", "resize", "loss")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``train`` and ``datasets`` sub-commands."""
-    p = subparsers.add_parser("train", help="train a preset or saved network on a dataset",
+    p = subparsers.add_parser("train", help="train a network on a dataset (one line per epoch)",
                               description="Train a network; one line per epoch.")
-    net = p.add_mutually_exclusive_group(required=True)
+    net = p.add_mutually_exclusive_group()
     net.add_argument("--preset", help="a builder preset name (see `presets`)")
     net.add_argument("--spec", type=Path, help="a network spec JSON file saved by the Build tab")
-    p.add_argument("--dataset", help="dataset name (see `datasets`); default: the preset's")
-    p.add_argument("--epochs", type=int, help="number of epochs; default: the preset's")
-    p.add_argument("--lr", type=float, help="learning rate; default: the preset's")
-    p.add_argument("--batch-size", type=int, help="default: the preset's")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd")
-    p.add_argument("--weight-decay", type=float, default=0.0)
-    p.add_argument("--loss", choices=LOSSES, help="default: the preset's")
-    p.add_argument("--schedule", choices=SCHEDULES, default="none")
-    p.add_argument("--resize", type=int, help="resize images to this side; default: the preset's")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 or mps")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data-root", type=Path, help="data folder (default: the user data dir); "
-                   "for image-folder the folder of class sub-folders")
-    p.add_argument("--download", action="store_true", help="allow downloading missing files")
-    p.add_argument("--limit-train", type=int, metavar="N", help="use N training examples")
-    p.add_argument("--limit-test", type=int, metavar="N", help="use N test examples")
+    net.add_argument("--zoo", metavar="NAME", help="a zoo model (engine.models.zoo), e.g. "
+                     "resnet18")
+    p.add_argument("--weights", metavar="W", help="start from 'pretrained' (torchvision's "
+                   "weights from its cache; downloaded only with --download) or a .pth file")
+    p.add_argument("--config", type=Path, metavar="FILE",
+                   help="an experiment file (RunConfig JSON, e.g. from --dump-config or the "
+                        "Train tab's Export experiment…); flags override it")
+    for f in config_fields():
+        kind = f.metadata["kind"]
+        if kind not in _SCALAR:
+            continue
+        flags = f.metadata["flags"] or (f"--{f.name.replace('_', '-')}",)
+        kw: dict[str, Any] = {"dest": f.name, "default": argparse.SUPPRESS,
+                              "help": f.metadata["help"].replace("%", "%%")}
+        if kind is bool:
+            kw["action"] = "store_true"
+        else:
+            kw["type"] = kind
+            if f.metadata["choices"]:
+                kw["choices"] = f.metadata["choices"]
+            if f.name == "resume":
+                kw["metavar"] = "CKPT"
+        p.add_argument(*flags, **kw)
     p.add_argument("--save", type=Path, metavar="CKPT", help="save a checkpoint (.pt) at the end")
+    p.add_argument("--dump-config", type=Path, metavar="FILE",
+                   help="write the run config these flags make to FILE and exit without "
+                        "training")
     p.add_argument("--json", action="store_true", help="print JSON lines instead of text")
     p.set_defaults(func=run_train)
 
@@ -57,7 +78,7 @@ def run_datasets(args: argparse.Namespace) -> int:
 
     infos = list_datasets()
     if args.json:
-        print(json.dumps([asdict(i) for i in infos]))
+        print(json.dumps([i.to_dict() for i in infos]))
         return 0
     for info in infos:
         shape = "x".join(map(str, info.input_shape)) if info.input_shape else "?"
@@ -67,7 +88,15 @@ def run_datasets(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_spec(args: argparse.Namespace) -> Any:
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"cannot read {what} {path}: {exc.strerror}") from exc
+    return text
+
+
+def _spec(args: argparse.Namespace) -> Any:
     try:
         from engine.builder import NetworkSpec, preset
     except ImportError as exc:
@@ -75,50 +104,76 @@ def _load_spec(args: argparse.Namespace) -> Any:
                          f"imported ({exc})") from exc
     if args.preset:
         return preset(args.preset)
-    try:
-        text = args.spec.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ValueError(f"cannot read spec file {args.spec}: {exc.strerror}") from exc
-    return NetworkSpec.from_json(text)
+    return NetworkSpec.from_json(_read_json(args.spec, "spec file"))
+
+
+def make_config(args: argparse.Namespace) -> RunConfig:
+    """The ``RunConfig`` the command line describes (checked; nothing loaded yet)."""
+    from engine.models import ModelRef
+
+    flags = {f.name: getattr(args, f.name) for f in config_fields() if hasattr(args, f.name)}
+    if args.config is not None:
+        try:
+            base = RunConfig.from_json(_read_json(args.config, "experiment file"))
+        except ValueError as exc:
+            raise ValueError(f"{args.config}: {exc}") from exc
+    elif "resume" in flags and not (args.preset or args.spec or args.zoo):
+        from engine.training.checkpoint import load_checkpoint
+
+        saved = load_checkpoint(flags["resume"]).config
+        if saved is None:
+            raise ValueError(f"{flags['resume']} holds no run config (a version-1 "
+                             f"checkpoint); give the network with --preset or --spec too")
+        base = RunConfig.from_dict(saved)
+    else:
+        base = RunConfig()
+    changes: dict[str, Any] = {}
+    if args.preset or args.spec:
+        spec = _spec(args)
+        changes["model"] = ModelRef.from_spec(spec)
+        changes.update({k: spec.train_defaults[k] for k in _SPEC_DEFAULTS
+                        if k in spec.train_defaults})
+    elif args.zoo:
+        changes["model"] = ModelRef.zoo(args.zoo)
+    if base.model is None and "model" not in changes:
+        raise ValueError("say which network to train: --preset, --spec, --zoo, --config or "
+                         "--resume")
+    if args.weights is not None:
+        from dataclasses import replace
+
+        changes["model"] = replace(changes.get("model", base.model), weights=args.weights)
+    changes.update(flags)
+    return base.replace(**changes).validate()
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from engine.device import describe_device, pick_device
+    from engine.files import write_text_atomic
+    from engine.training import EpochEnd, Finished, Prepared, Stopped
+    from engine.training.experiment import run
+
+    config = make_config(args)
+    info = sys.stderr if args.json else sys.stdout
+    if args.dump_config is not None:
+        path = write_text_atomic(args.dump_config, config.to_json() + "\n")
+        print(f"wrote run config {path}", file=info)
+        return 0
+    if args.save is not None:  # before loading data and training, not after all epochs
+        from engine.files import check_writable
+
+        check_writable(args.save)
     import torch
 
-    from engine.builder import build
-    from engine.data import load_dataset
-    from engine.device import describe_device, pick_device
-    from engine.files import check_writable
-    from engine.training import EpochEnd, Finished, Stopped, save_checkpoint, train
-
-    if args.save is not None:  # before loading data and training, not after all epochs
-        check_writable(args.save)
-    spec = _load_spec(args)
-    defaults = dict(spec.train_defaults)
-    pick = lambda value, key: value if value is not None else defaults.get(key)  # noqa: E731
-    dataset, lr = pick(args.dataset, "dataset"), pick(args.lr, "lr")
-    epochs, batch_size = pick(args.epochs, "num_epochs"), pick(args.batch_size, "batch_size")
-    device = pick_device() if args.device == "auto" else torch.device(args.device)
-    bundle = load_dataset(dataset, batch_size=batch_size, root=args.data_root,
-                          download=args.download, resize=pick(args.resize, "resize"),
-                          seed=args.seed, n_train=args.limit_train, n_test=args.limit_test)
-    torch.manual_seed(args.seed)
-    net = build(spec)
-    info = sys.stderr if args.json else sys.stdout
-    print(f"training {spec.name} on {bundle.name}: {bundle.source}, {bundle.n_train} train / "
-          f"{bundle.n_test} test examples, batch {batch_size}, lr {lr:g}, "
-          f"{describe_device(device)}", file=info, flush=True)
-    if tuple(spec.input_shape[1:]) != bundle.input_shape:
-        print(f"note: {spec.name} expects input {tuple(spec.input_shape[1:])} but "
-              f"{bundle.name} gives {bundle.input_shape}", file=sys.stderr)
-    events = train(net, bundle, num_epochs=epochs, lr=lr, optimizer=args.optimizer,
-                   weight_decay=args.weight_decay, loss=pick(args.loss, "loss"),
-                   schedule=args.schedule, device=device, seed=args.seed)
+    device = pick_device() if config.device == "auto" else torch.device(config.device)
     end: Finished | Stopped | None = None
+    model, source = None, ""
     try:
-        for event in events:
-            if isinstance(event, EpochEnd):
-                _print_epoch(event, epochs, device, as_json=args.json)
+        for event in run(config):
+            if isinstance(event, Prepared):
+                model, source = event.model, event.source
+                _print_prepared(event, config, describe_device(device), info)
+            elif isinstance(event, EpochEnd):
+                _print_epoch(event, config.num_epochs, device, as_json=args.json)
             elif isinstance(event, (Finished, Stopped)):
                 end = event
     except KeyboardInterrupt:
@@ -127,11 +182,29 @@ def run_train(args: argparse.Namespace) -> int:
     if isinstance(end, Stopped):
         print(f"stopped: {end.reason}", file=sys.stderr)
         return 1
-    if args.save is not None and end is not None:
-        path = save_checkpoint(args.save, net=net, spec=spec.to_dict(), history=end.history,
-                               extra={"dataset": bundle.name, "source": bundle.source})
+    if args.save is not None and end is not None and model is not None:
+        path = model.save(args.save, history=end.history,
+                          extra={"dataset": config.dataset, "source": source})
         print(f"saved checkpoint {path}", file=info)
     return 0
+
+
+def _print_prepared(p: Any, config: RunConfig, device: str, out: Any) -> None:
+    name = config.model.name if config.model is not None else "?"
+    print(f"training {name} on {config.dataset}: {p.source}, {p.n_train} train / "
+          f"{p.n_test} test examples, batch {config.batch_size}, lr {config.lr:g}, "
+          f"{device}", file=out, flush=True)
+    if p.weights and (not p.weights.startswith("random init") or "—" in p.weights):
+        # pretrained, loaded, resumed, or a fallback to random init that must be said
+        print(f"weights: {p.weights}", file=out, flush=True)
+    spec = p.model.spec
+    if spec is not None and config.model.kind == "spec":
+        wanted = tuple((config.model.spec or {}).get("input_shape", ())[1:])
+        if wanted and wanted != tuple(p.input_shape):
+            print(f"note: {name} expects input {wanted} but {config.dataset} gives "
+                  f"{tuple(p.input_shape)}", file=sys.stderr)
+    if p.start_epoch > 1:
+        print(f"resuming at epoch {p.start_epoch}", file=out, flush=True)
 
 
 def _fmt(value: float | None, spec: str = ".3f") -> str:
@@ -140,10 +213,12 @@ def _fmt(value: float | None, spec: str = ".3f") -> str:
 
 def _print_epoch(e: Any, num_epochs: int, device: Any, *, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(asdict(e)), flush=True)
+        print(json.dumps(e.to_dict()), flush=True)
         return
     acc = "" if e.train_acc is None else f", train acc {_fmt(e.train_acc)}"
     test = (f", test acc {_fmt(e.test_acc)}" if e.test_acc is not None
             else f", test loss {_fmt(e.test_loss, '.3g')}")
-    print(f"epoch {e.epoch}/{num_epochs}: loss {_fmt(e.train_loss, '.4g')}{acc}{test}, "
+    others = "".join(f", {k.replace('_', ' ')} {_fmt(v)}" for k, v in e.metrics.items()
+                     if k not in ("train_loss", "train_acc", "test_loss", "test_acc"))
+    print(f"epoch {e.epoch}/{num_epochs}: loss {_fmt(e.train_loss, '.4g')}{acc}{test}{others}, "
           f"{e.examples_per_sec:.1f} examples/sec on {device}", flush=True)

@@ -11,9 +11,52 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+_BOOK_NAMES = ("train_loss", "train_acc", "test_loss", "test_acc")
+
+
+class _BookNames:
+    """The book's figure names read from ``metrics`` (None when the task has no such
+    figure, e.g. accuracy of a regression)."""
+
+    metrics: dict[str, float]
+
+    @property
+    def train_loss(self) -> float:
+        return self.metrics.get("train_loss", float("nan"))
+
+    @property
+    def train_acc(self) -> float | None:
+        return self.metrics.get("train_acc")
+
+    @property
+    def test_loss(self) -> float | None:
+        return self.metrics.get("test_loss")
+
+    @property
+    def test_acc(self) -> float | None:
+        return self.metrics.get("test_acc")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Flat plain data: the fields, the book's names (None when absent) and
+        ``metrics``; what ``--json`` prints and a history stores."""
+        d = asdict(self)  # type: ignore[call-overload]
+        d.update({k: self.metrics.get(k) for k in _BOOK_NAMES})
+        return d
+
+
+def _from_flat(cls: type, d: dict[str, Any]) -> Any:
+    """Build from ``to_dict()`` output or a version-1 record (book names as fields)."""
+    d = dict(d)
+    metrics = dict(d.pop("metrics", None) or {})
+    for key in _BOOK_NAMES:
+        value = d.pop(key, None)
+        if value is not None:
+            metrics.setdefault(key, value)
+    return cls(metrics=metrics, **d)
+
 
 @dataclass(frozen=True)
-class BatchProgress:
+class BatchProgress(_BookNames):
     """Running figures inside an epoch (every ``progress_every`` batches and at its end).
 
     Attributes:
@@ -22,20 +65,25 @@ class BatchProgress:
         steps_per_epoch: batches per epoch.
         fraction: fractional epoch for the x axis, ``epoch - 1 + step / steps_per_epoch``
             (the book's Animator x).
-        train_loss: mean training loss over the epoch so far.
-        train_acc: training accuracy over the epoch so far; None for regression.
+        metrics: training figures over the epoch so far, keyed ``train_<metric>``:
+            always ``train_loss``; the task's metrics (``train_acc`` for
+            classification, ``train_pixel_acc`` ... for others). ``.train_loss`` /
+            ``.train_acc`` read them by the book's names.
         examples_per_sec: throughput so far this epoch (forward/backward/step time only).
-        lr: current learning rate.
+        lr: current learning rate (of the first parameter group).
     """
 
     epoch: int
     step: int
     steps_per_epoch: int
     fraction: float
-    train_loss: float
-    train_acc: float | None
+    metrics: dict[str, float]
     examples_per_sec: float
     lr: float
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> BatchProgress:
+        return _from_flat(cls, d)
 
 
 @dataclass(frozen=True)
@@ -67,15 +115,15 @@ class SpeedEstimate:
 
 
 @dataclass(frozen=True)
-class EpochEnd:
+class EpochEnd(_BookNames):
     """Figures for one finished epoch.
 
     Attributes:
         epoch: 1-based epoch number.
-        train_loss: mean training loss over the epoch.
-        train_acc: training accuracy; None for regression.
-        test_loss: mean loss on the test split; None when there is no test split.
-        test_acc: test accuracy; None for regression or without a test split.
+        metrics: ``train_loss``, ``test_loss`` (with a test split) and the task's
+            metrics as ``train_<key>`` / ``test_<key>`` (classification: ``train_acc``,
+            ``test_acc``). ``.train_loss`` / ``.train_acc`` / ``.test_loss`` /
+            ``.test_acc`` read the book's names (None when absent).
         examples_per_sec: training examples / seconds spent moving batches to the device,
             forward, backward and optimiser step — like the book's ``train_ch6`` (data
             loading and evaluation not counted).
@@ -84,20 +132,22 @@ class EpochEnd:
     """
 
     epoch: int
-    train_loss: float
-    train_acc: float | None
-    test_loss: float | None
-    test_acc: float | None
+    metrics: dict[str, float]
     examples_per_sec: float
     lr: float
     seconds: float
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> EpochEnd:
+        return _from_flat(cls, d)
 
 
 @dataclass
 class History:
     """A run's record: its settings, per-epoch figures and the progress points.
 
-    Plain data only, so ``to_dict()`` goes into a checkpoint or JSON file unchanged.
+    Plain data only, so ``to_dict()`` goes into a checkpoint or JSON file unchanged;
+    ``from_dict`` also reads version-1 histories (figures as separate fields).
     """
 
     settings: dict[str, Any] = field(default_factory=dict)
@@ -106,15 +156,15 @@ class History:
 
     def to_dict(self) -> dict[str, Any]:
         return {"settings": dict(self.settings),
-                "epochs": [asdict(e) for e in self.epochs],
-                "progress": [asdict(p) for p in self.progress]}
+                "epochs": [e.to_dict() for e in self.epochs],
+                "progress": [p.to_dict() for p in self.progress]}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> History:
         try:
             return cls(settings=dict(d.get("settings", {})),
-                       epochs=[EpochEnd(**e) for e in d.get("epochs", [])],
-                       progress=[BatchProgress(**p) for p in d.get("progress", [])])
+                       epochs=[EpochEnd.from_dict(e) for e in d.get("epochs", [])],
+                       progress=[BatchProgress.from_dict(p) for p in d.get("progress", [])])
         except (TypeError, AttributeError) as exc:
             raise ValueError(f"not a training history: {exc}") from exc
 
@@ -162,6 +212,41 @@ class Diverged(Stopped):
 
     kind: str = "diverged"
     loss: float = float("nan")
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """``run()`` loaded the data and built the model; training starts next.
+
+    Attributes:
+        source: where the data came from (``DataBundle.source``).
+        n_train, n_test: examples in each split.
+        input_shape: one example's shape without the batch dim.
+        task: the task's name (``"classification"``, ``"segmentation"`` ...).
+        num_classes: classes of the data, None for regression.
+        class_names: human class names (may be empty).
+        params: number of parameters of the model.
+        model: the ``engine.training.experiment.RunModel`` (network, its reference,
+            optimiser once training starts) so a caller can save it after the run; read
+            it only once the run ended.
+        weights: how the weights started, a sentence for every surface, e.g.
+            ``"random init (no pretrained weights offline)"``.
+        metrics: the task's ``MetricInfo`` descriptions, for views.
+        start_epoch: 1, or the epoch a resumed run continues with.
+    """
+
+    source: str
+    n_train: int
+    n_test: int
+    input_shape: tuple[int, ...]
+    task: str
+    num_classes: int | None
+    class_names: tuple[str, ...]
+    params: int
+    model: Any
+    weights: str = ""
+    metrics: tuple[Any, ...] = ()
+    start_epoch: int = 1
 
 
 TrainEvent = BatchProgress | SpeedEstimate | EpochEnd | Finished | Stopped

@@ -193,9 +193,17 @@ def _check_record(data: dict[str, Any]) -> None:
     for key in ("epochs", "progress"):
         rows = history.get(key, [])
         if not isinstance(rows, list) or not all(
-                isinstance(row, dict) and all(_number(v) for v in row.values()) for row in rows):
+                isinstance(row, dict) and all(_figure(k, v) for k, v in row.items())
+                for row in rows):
             raise ValueError(f"history {key} must be a list of objects of numbers")
     History.from_dict(history)  # field names (raises ValueError)
+
+
+def _figure(key: str, value: object) -> bool:
+    """A history row's value: a number, or its ``metrics`` object of numbers."""
+    if key == "metrics":
+        return isinstance(value, dict) and all(_number(v) for v in value.values())
+    return _number(value)
 
 
 def _number(value: object) -> bool:

@@ -8,11 +8,12 @@ import torch
 from torch import nn
 
 from engine.builder.init_schemes import INIT_FUNCTIONS
+from engine.builder.spec import INIT_SCHEMES
 
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 LOSSES = ("cross-entropy", "mse", "l1", "huber")
 SCHEDULES = ("none", "step", "cosine")
-INITS = ("default", "normal", "xavier", "kaiming")
+INITS = INIT_SCHEMES  # one list of scheme names: the builder's (INIT_FUNCTIONS maps them)
 
 
 def check_choice(what: str, value: str, choices: tuple[str, ...]) -> str:

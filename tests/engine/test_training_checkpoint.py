@@ -44,7 +44,7 @@ def test_round_trip_gives_identical_predictions(tmp_path: Path, trained) -> None
     path = save_checkpoint(tmp_path / "run.pt", net=net, optimizer=optimizer, spec=spec,
                            history=history, extra={"dataset": "procedural-shapes"})
     ckpt = load_checkpoint(path)
-    assert isinstance(ckpt, Checkpoint) and ckpt.version == 1
+    assert isinstance(ckpt, Checkpoint) and ckpt.version == 2
     assert ckpt.spec == spec and ckpt.extra == {"dataset": "procedural-shapes"}
     assert ckpt.history == history and ckpt.torch_version == torch.__version__
     other = make_net()

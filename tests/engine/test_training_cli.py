@@ -77,6 +77,95 @@ def test_datasets_lists_names(capsys) -> None:
     assert "image-folder" in names and "synthetic-linear" in names
 
 
+def test_dump_config_then_config_runs_the_same_experiment(tmp_path: Path, capsys) -> None:
+    exp = tmp_path / "exp.json"
+    assert main(["train", "--preset", "softmax-regression", "--epochs", "1", "--lr", "0.2",
+                 "--limit-train", "200", "--limit-test", "50", "--batch-size", "50",
+                 "--device", "cpu", "--dump-config", str(exp)]) == 0
+    assert "wrote run config" in capsys.readouterr().out
+    from engine.training import RunConfig
+
+    cfg = RunConfig.from_json(exp.read_text())
+    assert (cfg.lr, cfg.num_epochs, cfg.n_train, cfg.dataset) == (0.2, 1, 200,
+                                                                   "procedural-shapes")
+    assert cfg.model.kind == "spec" and cfg.model.name == "softmax-regression"
+    assert main(["train", "--config", str(exp), "--json"]) == 0
+    first = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert main(["train", "--config", str(exp), "--json", "--lr", "0.2"]) == 0
+    again = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert first["train_loss"] == again["train_loss"] and first["metrics"] == again["metrics"]
+
+
+def test_resume_a_checkpoint_for_more_epochs(tmp_path: Path, capsys) -> None:
+    ckpt = tmp_path / "run.pt"
+    assert main(["train", "--preset", "linear-regression", "--epochs", "2", "--device", "cpu",
+                 "--json", "--save", str(ckpt)]) == 0
+    capsys.readouterr()
+    more = tmp_path / "more.pt"
+    assert main(["train", "--resume", str(ckpt), "--epochs", "3", "--json", "--save",
+                 str(more)]) == 0
+    out, err = capsys.readouterr()
+    assert [json.loads(line)["epoch"] for line in out.splitlines()] == [3]
+    assert "resuming at epoch 3" in err
+    assert len(load_checkpoint(more).history.epochs) == 3
+
+
+BAD_EXPERIMENTS = [
+    ({"lr": "fast"}, "lr='fast' has the wrong type"),
+    ({"lerning_rate": 0.1}, "unknown field 'lerning_rate'"),
+    ({"dataset": "imagenet-22k"}, "unknown dataset 'imagenet-22k'"),
+    ({"model": {"kind": "zoo", "name": "resnet999"}}, "unknown model 'resnet999'"),
+    ({"model": {"kind": "preset", "name": "linear-regression", "weights": "/no/w.pth"}},
+     "model.weights: file /no/w.pth does not exist"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), BAD_EXPERIMENTS)
+def test_bad_experiment_files_exit_2_naming_the_field_and_overwrite_nothing(
+        tmp_path: Path, capsys, change: dict, message: str) -> None:
+    from engine.models import ModelRef
+    from engine.training import RunConfig
+
+    base = RunConfig(model=ModelRef.preset("linear-regression"), dataset="synthetic-linear",
+                     num_epochs=1, batch_size=10, lr=0.03, device="cpu").to_dict()
+    exp = tmp_path / "exp.json"
+    exp.write_text(json.dumps({**base, **change}))
+    keep = tmp_path / "keep.pt"
+    keep.write_bytes(b"precious")
+    assert main(["train", "--config", str(exp), "--save", str(keep)]) == 2
+    assert message in capsys.readouterr().err
+    assert keep.read_bytes() == b"precious"
+
+
+def test_checkpoint_of_another_architecture_names_the_tensor(tmp_path: Path, capsys) -> None:
+    ckpt = tmp_path / "lin.pt"
+    assert main(["train", "--preset", "linear-regression", "--epochs", "1", "--device", "cpu",
+                 "--save", str(ckpt)]) == 0
+    capsys.readouterr()
+    before = ckpt.read_bytes()
+    assert main(["train", "--preset", "softmax-regression", "--resume", str(ckpt), "--epochs",
+                 "2", "--limit-train", "20", "--limit-test", "10", "--device", "cpu", "--save",
+                 str(ckpt)]) == 2
+    err = capsys.readouterr().err
+    assert "does not fit this network" in err and "tensor" in err
+    assert ckpt.read_bytes() == before
+
+
+def test_zoo_models_train_other_tasks_from_the_command_line(tmp_path: Path, capsys,
+                                                            monkeypatch) -> None:
+    assert main(["train", "--zoo", "toy-fcn", "--dataset", "toy-masks", "--epochs", "1",
+                 "--lr", "0.05", "--optimizer", "adam", "--batch-size", "16", "--limit-train",
+                 "64", "--limit-test", "16", "--device", "cpu", "--json"]) == 0
+    line = json.loads(capsys.readouterr().out.splitlines()[0])
+    assert {"test_pixel_acc", "test_miou"} <= line["metrics"].keys() and line["test_acc"] is None
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    assert main(["train", "--zoo", "resnet18", "--weights", "pretrained", "--dataset",
+                 "procedural-shapes", "--epochs", "1", "--batch-size", "8", "--limit-train", "8",
+                 "--limit-test", "8", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "weights: random init — pretrained ResNet18_Weights.DEFAULT is not in" in out
+
+
 def test_save_destination_is_checked_before_any_epoch(tmp_path: Path, capsys) -> None:
     missing = tmp_path / "no-such-folder" / "net.pt"
     assert main(["train", "--preset", "linear-regression", "--save", str(missing),

@@ -38,7 +38,7 @@ class DataPanel(QWidget):
         super().__init__(parent)
         self.settings = settings
         self.combo = QComboBox()
-        for info in list_datasets():
+        for info in list_datasets(tasks=("classification", "regression")):
             self.combo.addItem(info.title, info.name)
             self.combo.setItemData(self.combo.count() - 1, info.description,
                                    Qt.ItemDataRole.ToolTipRole)

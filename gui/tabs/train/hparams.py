@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.training import INITS, LOSSES, OPTIMIZERS, SCHEDULES
+from engine.training.config import config_fields
 from gui.tabs.train.job import HyperParams
 
 SETTINGS_PREFIX = "train/hparams/"
@@ -34,31 +35,12 @@ RECIPE_KEY = SETTINGS_PREFIX + "recipe"  # whose recipe the remembered values ed
 KEEP_INIT = "network's own"
 OPTIMIZER_TITLES = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam",
                     "adamw": "AdamW"}
-KINDS: dict[str, type] = {"lr": float, "batch_size": int, "num_epochs": int,
-                          "optimizer": str, "momentum": float, "weight_decay": float,
-                          "loss": str, "schedule": str, "init": str, "seed": int,
-                          "grad_clip": float}
-TIPS = {
-    "lr": "Learning rate η: the step size of each update (the book: 0.1 for softmax "
-          "regression, 0.9 for LeNet, 0.03 for linear regression)",
-    "batch_size": "Examples per minibatch",
-    "num_epochs": "Passes over the training data",
-    "optimizer": "SGD (the book's default), SGD with momentum, Adam or AdamW",
-    "momentum": "Momentum β for 'SGD + momentum' (ignored by the others)",
-    "weight_decay": "L2 penalty λ on the weights (decoupled for AdamW); 0 = none",
-    "loss": "Cross-entropy for classes; MSE / L1 / Huber for regression (on a "
-            "classification set they compare with one-hot labels)",
-    "schedule": "Learning-rate schedule, stepped once per epoch: none, step "
-                "(×0.1 every third of the run) or cosine (to 0 at the end)",
-    "init": "Re-initialise weights before training; \"network's own\" keeps the "
-            "scheme of the network spec (e.g. Xavier for LeNet)",
-    "seed": "Seeds the initial weights, the data subset and the shuffle order",
-    "grad_clip": "Clip the global gradient norm to this value; off = no clipping",
-}
-LABELS = {"lr": "Learning rate", "batch_size": "Batch size", "num_epochs": "Epochs",
-          "optimizer": "Optimiser", "momentum": "Momentum", "weight_decay": "Weight decay",
-          "loss": "Loss", "schedule": "LR schedule", "init": "Init", "seed": "Seed",
-          "grad_clip": "Gradient clip"}
+# Names, labels, tooltips, ranges and defaults come from RunConfig's field metadata.
+FIELDS = {f.name: f for f in config_fields("hparams")}
+KINDS: dict[str, type] = {k: f.metadata["kind"] if f.metadata["kind"] in (int, float) else str
+                          for k, f in FIELDS.items()}
+TIPS = {k: f.metadata["help"] for k, f in FIELDS.items()}
+LABELS = {k: f.metadata["label"] for k, f in FIELDS.items()}
 RECIPE_FIELDS = tuple(k for k in KINDS if k != "seed")
 EDITED = " ✎"
 
@@ -72,6 +54,11 @@ def recipe_values(train_defaults: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _limits(key: str) -> tuple[Any, Any, Any]:
+    f = FIELDS[key]
+    return f.metadata["min"], f.metadata["max"], f.default
+
+
 class HyperParamsForm(QWidget):
     """Editors for ``HyperParams``; ``changed`` fires on any edit."""
 
@@ -79,19 +66,20 @@ class HyperParamsForm(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.lr = _double(1e-6, 1e4, 6, 0.1)
-        self.batch_size = _int(1, 65536, 256)
-        self.num_epochs = _int(1, 10000, 10)
+        self.lr = _double(*_limits("lr")[:2], 6, _limits("lr")[2])
+        self.batch_size = _int(*_limits("batch_size"))
+        self.num_epochs = _int(*_limits("num_epochs"))
         self.optimizer = QComboBox()
         for name in OPTIMIZERS:
             self.optimizer.addItem(OPTIMIZER_TITLES.get(name, name), name)
-        self.momentum = _double(0.0, 0.999, 3, 0.9, step=0.05)
-        self.weight_decay = _double(0.0, 10.0, 6, 0.0, step=1e-4)
+        self.momentum = _double(*_limits("momentum")[:2], 3, _limits("momentum")[2], step=0.05)
+        self.weight_decay = _double(*_limits("weight_decay")[:2], 6,
+                                    _limits("weight_decay")[2], step=1e-4)
         self.loss = _combo(LOSSES)
         self.schedule = _combo(SCHEDULES)
         self.init = _combo((KEEP_INIT, *INITS))
-        self.seed = _int(0, 2**31 - 1, 0)
-        self.grad_clip = _double(0.0, 1e6, 3, 0.0, step=0.5)
+        self.seed = _int(*_limits("seed"))
+        self.grad_clip = _double(*_limits("grad_clip")[:2], 3, 0.0, step=0.5)
         self.grad_clip.setSpecialValueText("off")
         self.recipe: dict[str, Any] | None = None
         self.recipe_name = ""
@@ -219,9 +207,7 @@ class HyperParamsForm(QWidget):
 
     # ------------------------------------------------------------------ internals
     def _editors(self) -> list[QWidget]:
-        return [self.lr, self.batch_size, self.num_epochs, self.optimizer, self.momentum,
-                self.weight_decay, self.loss, self.schedule, self.init, self.seed,
-                self.grad_clip]
+        return [getattr(self, key) for key in FIELDS]
 
     def _update_enabled(self) -> None:
         self.momentum.setEnabled(self.optimizer.currentData() == "momentum")

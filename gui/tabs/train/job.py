@@ -1,30 +1,37 @@
-"""What runs on the worker thread for the Train tab: load data, build, train, checkpoints.
+"""GUI glue for the Train tab's worker jobs: a ``RunConfig`` from the form, then ``run()``.
 
-Each job is ``job(control) -> Iterator[event]`` for ``JobRunner``. Besides the engine's
-``BatchProgress`` / ``EpochEnd`` / ``Finished`` / ``Stopped`` a training job first yields
-``Prepared`` (which data is in use, the built network). For 2-D classification data it
-then yields a ``DataSample`` (points and grid bounds) once and a ``DecisionMap`` at most
-every ``map_seconds`` and at each epoch end, computed here between training steps so the
-UI thread only draws it. The network object travels to
-the UI thread inside ``Prepared.model`` so a stopped or finished run can be saved; the UI
-only touches it after the runner's ``finished`` signal, when the worker is done with it.
+Each job is ``job(control) -> Iterator[event]`` for ``JobRunner``. A training job is the
+engine's ``run(config, control)`` (``engine.training.experiment``): ``Prepared`` (which
+data is in use, the built network — ``Prepared.model`` travels to the UI thread so a
+stopped or finished run can be saved; the UI only touches it after the runner's
+``finished`` signal), then ``BatchProgress`` / ``EpochEnd`` / ``Finished`` /
+``Stopped``, and for 2-D classification data the ``decision-map`` hook's
+``DataSample`` and ``DecisionMap`` events, computed in the worker.
 """
 
 from __future__ import annotations
 
-import time
+import dataclasses
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from engine.jobs import JobControl
-from gui.tabs.build.format import shape_text
+from engine.training.config import RunConfig, config_fields
+from engine.training.events import Prepared
+from engine.training.experiment import RunModel as Model  # the run's network (runs.py)
+from engine.training.setup import LOSSES
+
+__all__ = ["DataOptions", "HyperParams", "Loaded", "Model", "Prepared", "Saved",
+           "copy_job", "is_2d_classification", "load_job", "make_config", "save_job",
+           "train_job"]
 
 
 @dataclass(frozen=True)
 class DataOptions:
-    """What ``load_dataset`` gets; ``root`` is the data folder or the image folder."""
+    """What the data panel picked (``RunConfig``'s data fields); ``root`` is the data
+    folder or the image folder."""
 
     name: str
     root: str | None = None
@@ -35,49 +42,14 @@ class DataOptions:
     options: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class HyperParams:
-    lr: float = 0.1
-    batch_size: int = 256
-    num_epochs: int = 10
-    optimizer: str = "sgd"
-    momentum: float = 0.9
-    weight_decay: float = 0.0
-    loss: str = "cross-entropy"
-    schedule: str = "none"
-    init: str | None = None  # None: keep the network's own init (spec.init)
-    seed: int = 0
-    grad_clip: float | None = None
-
-
-class Model:
-    """The trained network and its optimiser, filled in by the worker.
-
-    Mutable on purpose: the optimiser only exists once training started. The UI reads
-    it after the run ended (``JobRunner.finished``); never while the worker trains.
-    """
-
-    def __init__(self, net: Any, spec: Any) -> None:
-        self.net = net
-        self.spec = spec  # the NetworkSpec actually built (input shape of the data)
-        self.optimizer: Any = None
-        self.kept = ""  # where the worker kept the weights (train_job keep_weights)
-        self.kept_error = ""  # why it could not
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """Data loaded and network built; training starts next."""
-
-    source: str
-    n_train: int
-    n_test: int
-    input_shape: tuple[int, ...]
-    task: str
-    num_classes: int | None
-    params: int
-    model: Model
-    class_names: tuple[str, ...] = ()
+# The form's values: RunConfig's "hparams" fields, names and defaults taken from there
+# (the form always shows a loss: the task's default for classes when the config has none).
+HyperParams = dataclasses.make_dataclass(
+    "HyperParams",
+    [(f.name, f.type, field(default=f.default if f.default is not None or f.name != "loss"
+                            else LOSSES[0])) for f in config_fields("hparams")],
+    frozen=True)
+HyperParams.__doc__ = "The Train tab's hyper-parameters: RunConfig's 'hparams' fields."
 
 
 @dataclass(frozen=True)
@@ -85,7 +57,7 @@ class Loaded:
     """A checkpoint read back: network rebuilt from its spec with the saved weights."""
 
     path: str
-    model: Model
+    model: Any  # engine.training.experiment.RunModel
     history: Any  # engine.training.History | None
     extra: dict[str, Any]
 
@@ -95,133 +67,67 @@ class Saved:
     path: str
 
 
-def fit_spec(spec: Any, input_shape: tuple[int, ...]) -> Any:
-    """``spec`` with its input shape set to one batch-1 example of the data."""
-    return replace(spec, input_shape=(1, *input_shape))
-
-
-def _build(spec: Any, bundle: Any) -> tuple[Any, Any]:
-    from engine.builder import build
-
-    fitted = fit_spec(spec, bundle.input_shape)
-    shape = shape_text(bundle.input_shape)
-    try:
-        return build(fitted), fitted
-    except ValueError as exc:
-        raise ValueError(f"the network {spec.name!r} does not fit {bundle.name} examples "
-                         f"of shape {shape}: {exc}") from exc
-
-
 def is_2d_classification(task: str, input_shape: tuple[int, ...]) -> bool:
     """Whether decision regions can be drawn for data of this task and example shape."""
     return task == "classification" and tuple(input_shape) == (2,)
 
 
-class _RegionMaps:
-    """Decision maps of ``net`` over ``bounds``: one per epoch end, else throttled."""
+def make_config(spec: Any, data: DataOptions, hp: Any, *, device: str,
+                progress_seconds: float = 0.15) -> RunConfig:
+    """The ``RunConfig`` of the form's current choices."""
+    from engine.data import dataset_info
+    from engine.models import ModelRef
 
-    def __init__(self, net: Any, bounds: Any, num_classes: int | None, *, seconds: float,
-                 resolution: int) -> None:
-        self.net, self.bounds, self.num_classes = net, bounds, num_classes
-        self.seconds, self.resolution = seconds, resolution
-        self._last = float("-inf")
-
-    def after(self, event: object) -> object | None:
-        from engine.training import BatchProgress, EpochEnd, decision_map
-
-        now = time.perf_counter()
-        due = isinstance(event, EpochEnd) or (
-            isinstance(event, BatchProgress) and now - self._last >= self.seconds)
-        if not due:
-            return None
-        device = next((p.device for p in self.net.parameters()), "cpu")
-        result = decision_map(self.net, bounds=self.bounds, resolution=self.resolution,
-                              device=device, num_classes=self.num_classes)
-        self._last = time.perf_counter()
-        return result
+    values = {f.name: getattr(hp, f.name) for f in config_fields("hparams")}
+    if dataset_info(data.name).task == "regression" and values["loss"] == "cross-entropy":
+        values["loss"] = "mse"  # the form's default loss is for classes
+    return RunConfig(model=ModelRef.from_spec(spec), dataset=data.name, data_root=data.root,
+                     download=data.download, resize=data.resize, n_train=data.n_train,
+                     n_test=data.n_test, dataset_options=dict(data.options), device=device,
+                     progress_seconds=progress_seconds, hooks=("decision-map",), **values)
 
 
-def _keep_weights(path: str, model: Model, events: Any, extra: dict[str, Any]) -> None:
+def _keep_weights(path: str, model: Any, extra: dict[str, Any]) -> None:
     """Write the run's checkpoint to ``path`` (in the worker, also when the run was
     stopped or the window closes); the outcome goes on ``model``, never raises."""
-    from engine.training import save_checkpoint
-
     try:
-        save_checkpoint(path, net=model.net, optimizer=events.optimizer,
-                        spec=model.spec.to_dict(), history=events.history, extra=extra)
+        model.save(path, history=model.history, extra=extra)
         model.kept = path
     except (OSError, ValueError, RuntimeError) as exc:
         model.kept_error = str(exc)
 
 
-def train_job(spec: Any, data: DataOptions, hp: HyperParams, *, device: str,
-              progress_seconds: float = 0.15, map_seconds: float = 0.5,
-              map_resolution: int = 96, keep_weights: str | None = None):
-    """A job for ``JobRunner.start``: load ``data``, build ``spec``, train with ``hp``;
-    with ``keep_weights`` (a ``.pt`` path) the trained network is saved there at the end
+def train_job(spec: Any, data: DataOptions, hp: Any, *, device: str,
+              progress_seconds: float = 0.15, keep_weights: str | None = None):
+    """A job for ``JobRunner.start``: train ``spec`` on ``data`` with ``hp``; with
+    ``keep_weights`` (a ``.pt`` path) the trained network is saved there at the end
     unless the run diverged or never took a step."""
 
     def job(control: JobControl) -> Iterator[object]:
-        import torch
-
-        from engine.data import load_dataset
-        from engine.training import data_sample, train
-
-        bundle = load_dataset(data.name, batch_size=hp.batch_size, root=data.root,
-                              download=data.download, resize=data.resize, seed=hp.seed,
-                              n_train=data.n_train, n_test=data.n_test, **data.options)
-        if control.stop_requested:
-            return
-        torch.manual_seed(hp.seed)  # a reproducible initial network for this seed
-        net, fitted = _build(spec, bundle)
-        model = Model(net, fitted)
-        yield Prepared(bundle.source, bundle.n_train, bundle.n_test, bundle.input_shape,
-                       bundle.task, bundle.num_classes,
-                       sum(p.numel() for p in net.parameters()), model, bundle.class_names)
-        maps = None
-        if is_2d_classification(bundle.task, bundle.input_shape):
-            ds = bundle.train.dataset
-            sample = data_sample(ds.X, ds.y, seed=hp.seed)
-            yield sample
-            maps = _RegionMaps(net, sample.bounds, bundle.num_classes, seconds=map_seconds,
-                               resolution=map_resolution)
-        loss = hp.loss
-        if bundle.task == "regression" and loss == "cross-entropy":
-            loss = "mse"
-        events = train(net, bundle, num_epochs=hp.num_epochs, lr=hp.lr, optimizer=hp.optimizer,
-                       momentum=hp.momentum, weight_decay=hp.weight_decay, loss=loss,
-                       schedule=hp.schedule, init=hp.init, device=device, seed=hp.seed,
-                       grad_clip=hp.grad_clip, progress_seconds=progress_seconds,
-                       control=control)
         from engine.training import Diverged
+        from engine.training.experiment import run
 
-        last: object = None
+        events = run(make_config(spec, data, hp, device=device,
+                                 progress_seconds=progress_seconds), control)
+        model, source, last = None, "", None
         try:
             for event in events:
+                if isinstance(event, Prepared):
+                    model, source = event.model, event.source
                 last = event
-                if model.optimizer is None:
-                    model.optimizer = events.optimizer
                 yield event
-                regions = maps.after(event) if maps is not None else None
-                if regions is not None:
-                    yield regions
         finally:
-            events.close()
-            net.to("cpu")
-            if keep_weights and events.history.progress and not isinstance(last, Diverged):
-                _keep_weights(keep_weights, model, events,
-                              {"dataset": data.name, "source": bundle.source})
+            events.close()  # run() puts the network back on the CPU
+            if (keep_weights and model is not None and model.history is not None
+                    and model.history.progress and not isinstance(last, Diverged)):
+                _keep_weights(keep_weights, model, {"dataset": data.name, "source": source})
 
     return job
 
 
-def save_job(path: str, model: Model, history: Any, extra: dict[str, Any]):
+def save_job(path: str, model: Any, history: Any, extra: dict[str, Any]):
     def job(control: JobControl) -> Iterator[object]:
-        from engine.training import save_checkpoint
-
-        written = save_checkpoint(path, net=model.net, optimizer=model.optimizer,
-                                  spec=model.spec.to_dict(), history=history, extra=extra)
-        yield Saved(str(written))
+        yield Saved(str(model.save(path, history=history, extra=extra)))
 
     return job
 
@@ -251,6 +157,7 @@ def copy_job(source: str, path: str):
 def load_job(path: str):
     def job(control: JobControl) -> Iterator[object]:
         from engine.builder import NetworkSpec, build
+        from engine.models import ModelRef
         from engine.training import load_checkpoint
 
         ckpt = load_checkpoint(path)
@@ -261,6 +168,8 @@ def load_job(path: str):
         net = build(spec)
         ckpt.restore(net)
         net.eval()
-        yield Loaded(str(path), Model(net, spec), ckpt.history, dict(ckpt.extra))
+        config = RunConfig.from_dict(ckpt.config) if ckpt.config else None
+        yield Loaded(str(path), Model(net, ModelRef.from_spec(spec), spec, config),
+                     ckpt.history, dict(ckpt.extra))
 
     return job
