@@ -109,7 +109,14 @@ class TrainingSession(QObject):
 
     # ------------------------------------------------------------ events
     def _on_runner_event(self, event: object) -> None:
-        from engine.training import BatchProgress, EpochEnd, Finished, History, SpeedEstimate, Stopped
+        from engine.training import (
+            BatchProgress,
+            EpochEnd,
+            Finished,
+            History,
+            SpeedEstimate,
+            Stopped,
+        )
         from engine.training.events import Prepared
 
         if isinstance(event, Prepared):
