@@ -203,7 +203,9 @@ def _distributed(bundle: Any, dist: Any, batch: int, seed: int) -> Any:
     loaders = {}
     for split, shuffle in (("train", True), ("test", False)):
         ds = getattr(bundle, split).dataset
-        sampler = dist.make_sampler(ds, shuffle=shuffle, seed=seed)
+        # Training shards are padded to equal step counts; test shards hold each example
+        # once, so the summed test figures are exact (DistContext's module docstring).
+        sampler = dist.make_sampler(ds, shuffle=shuffle, seed=seed, pad=shuffle)
         loaders[split] = make_loader(ds, batch_size=batch, shuffle=shuffle, seed=seed,
                                      sampler=sampler)
     return replace(bundle, **loaders)
