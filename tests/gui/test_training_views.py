@@ -1,0 +1,225 @@
+"""The shared training pieces (gui/training) and the Train tab's experiment actions.
+
+A per-pixel run (the engine's toy-masks set, toy FCN) is driven through
+``TrainingSession`` + ``CurvesView`` + ``RunsPanel`` / ``RunBook`` with no Train-tab
+code: its "mean IoU" curves and columns come from the task's metric descriptions.
+Export experiment → ``python -m engine train --config`` (its ``main`` in-process);
+Open run log; Resume from checkpoint continues from the saved epoch.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main as cli_main
+from engine.models import ModelRef
+from engine.training import BatchProgress, EpochEnd
+from engine.training.config import RunConfig
+from engine.training.runstore import new_run_id
+from gui.training import (
+    ControlBar,
+    CurvesView,
+    Run,
+    RunBook,
+    RunsPanel,
+    TrainingSession,
+    record_epoch,
+    record_progress,
+)
+from gui.workers import JobRunner
+
+GUI_TRAINING = Path(__file__).resolve().parents[2] / "gui" / "training"
+
+
+def test_the_shared_pieces_know_no_tab():
+    for path in GUI_TRAINING.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "gui.tabs" not in text, f"{path.name} reaches into a tab"
+
+
+def test_a_per_pixel_run_shows_its_mean_iou_without_train_tab_code(qtbot, tmp_path):
+    from engine.training.task import PixelClassificationTask
+
+    metrics = PixelClassificationTask.metrics
+    host = ControlBar()
+    qtbot.addWidget(host)
+    curves, panel = CurvesView(), RunsPanel(metrics)
+    qtbot.addWidget(curves)
+    qtbot.addWidget(panel)
+    session = TrainingSession(JobRunner(name="test:segment"), device_label="cpu")
+    host.attach(session)
+    book = RunBook(panel, tmp_path / "runs")
+    runs: list[Run] = []
+
+    def on_prepared(p):
+        run = Run(book.take_number(), "toy-fcn", "toy-masks", {"lr": 0.5, "num_epochs": 2},
+                  task=p.task, metrics=tuple(p.metrics), id=new_run_id())
+        runs.append(book.add(run))
+        curves.show_runs([run])
+
+    def on_progress(p):
+        for key in record_progress(runs[-1], p):
+            curves.draw_point(runs[-1], key, p.fraction, runs[-1].curves[key][1][-1])
+
+    def on_epoch(e):
+        for key in record_epoch(runs[-1], e):
+            curves.draw_point(runs[-1], key, e.epoch, runs[-1].curves[key][1][-1])
+        book.update(runs[-1])
+
+    session.prepared.connect(on_prepared)
+    session.progress.connect(on_progress)
+    session.epoch_ended.connect(on_epoch)
+    states: list[str] = []
+    session.state_changed.connect(states.append)
+    config = RunConfig(model=ModelRef.zoo("toy-fcn", hidden=4), dataset="toy-masks",
+                       n_train=32, n_test=16, num_epochs=2, batch_size=8, lr=0.5,
+                       device="cpu")
+    with qtbot.waitSignal(session.finished, timeout=60000):
+        assert session.start(config)
+    run = runs[0]
+    assert run.task == "segmentation" and states[0] == "loading" and states[-1] == "idle"
+    curves.show_runs([run])
+    names = set(curves.series_names())
+    assert {"train loss", "train mean IoU", "test mean IoU", "train pixel accuracy",
+            "test pixel accuracy"} <= names
+    assert len(curves.series_data("test mean IoU")[0]) == 2  # one per epoch end
+    iou = curves.series_data("train mean IoU")[1]
+    assert len(iou) >= 2 and all(0.0 <= v <= 1.0 for v in iou)
+    assert "mean IoU" in curves.plot_item.getAxis("left").labelText
+    assert "Test mean IoU" in panel.columns and "Train acc" not in panel.columns
+    column = panel.columns.index("Test mean IoU")
+    assert panel.tree.topLevelItem(0).text(column) == f"{run.final['test_miou']:.3f}"
+    assert session.history is not None and len(session.history.epochs) == 2
+    assert "examples/s on cpu" in host.status.text()
+    assert host.progress.format().startswith("epoch 2/2")
+
+
+def test_runs_of_a_task_without_metrics_show_losses_on_a_log_axis(qtbot):
+    curves = CurvesView()
+    qtbot.addWidget(curves)
+    run = Run(1, "linear", "synthetic-linear", {}, task="regression", status="finished")
+    assert run.metrics == ()  # the engine's regression task reports its loss only
+    record_progress(run, BatchProgress(1, 5, 5, 1.0, {"train_loss": 3.0}, 100.0, 0.03))
+    record_epoch(run, EpochEnd(1, {"train_loss": 3.0, "test_loss": 2.0}, 100.0, 0.03, 0.1))
+    curves.show_runs([run])
+    assert set(curves.series_names()) == {"train loss", "test loss"}
+    assert curves.plot_item.getAxis("left").logMode
+
+
+@pytest.fixture
+def tab(qtbot, context):
+    from gui.tabs.train_tab import TrainTab
+
+    t = TrainTab(context)
+    qtbot.addWidget(t)
+    t.resize(1280, 800)
+    t.show()
+    qtbot.waitExposed(t)
+    yield t
+    t.shutdown()
+
+
+def tiny(tab, net: str = "softmax-regression", **hp: object) -> None:
+    tab.source.set_preset(net)
+    tab.data.set_subset(128, 64)
+    tab.hparams.set_values(**{"num_epochs": 1, "batch_size": 32, **hp})
+
+
+def test_export_experiment_runs_headless_with_the_cli(tab, tmp_path, capsys):
+    tiny(tab, lr=0.2, seed=3)
+    path = tmp_path / "exp.json"
+    assert tab.export_experiment(str(path), script=True)
+    data = json.loads(path.read_text())
+    assert (data["lr"], data["seed"], data["n_train"], data["dataset"]) == (
+        0.2, 3, 128, "procedural-shapes")
+    assert data["device"] == "auto" and data["hooks"] == []  # for any machine, no GUI hook
+    assert data["model"]["kind"] == "spec" and data["model"]["name"] == "softmax-regression"
+    assert "python -m engine train --config exp.json" in tab.banner.text() or (
+        "exp.py" in tab.banner.text())
+    script = tmp_path / "exp.py"
+    compile(script.read_text(), str(script), "exec")  # a real Python file
+    assert "def train_ch6" in script.read_text()
+    log = tmp_path / "exp.jsonl"
+    assert cli_main(["train", "--config", str(path), "--json", "--run-log", str(log)]) == 0
+    epochs = [json.loads(line) for line in capsys.readouterr().out.splitlines()
+              if line.startswith("{")]
+    assert len(epochs) == 1 and epochs[0]["epoch"] == 1
+    assert RunConfig.from_json(path.read_text()).lr == 0.2
+
+
+def test_export_into_a_missing_folder_says_so_and_writes_nothing(tab, tmp_path):
+    tiny(tab)
+    target = tmp_path / "gone" / "exp.json"
+    assert not tab.export_experiment(str(target))
+    assert tab.banner.level == "error"
+    assert tab.banner.text() == (f"could not save {target}: the folder {tmp_path / 'gone'} "
+                                 f"does not exist")
+    assert not (tmp_path / "gone").exists()
+
+
+def test_open_run_log_shows_a_headless_runs_curves(tab, qtbot, tmp_path):
+    config = RunConfig(model=ModelRef.preset("softmax-regression"),
+                       dataset="procedural-shapes", n_train=128, n_test=64, num_epochs=2,
+                       batch_size=32, lr=0.1)
+    exp, log = tmp_path / "exp.json", tmp_path / "run.jsonl"
+    exp.write_text(config.to_json())
+    assert cli_main(["train", "--config", str(exp), "--run-log", str(log)]) == 0
+    with qtbot.waitSignal(tab.ckpt_runner.finished, timeout=20000):
+        tab.open_run_log(str(log))
+    run = tab.runs[1]
+    assert (run.network, run.dataset, run.status) == ("softmax-regression",
+                                                     "procedural-shapes", "finished")
+    assert run.curves["test_acc"][0] == [1.0, 2.0] and len(run.curves["train_loss"][0]) == 2
+    assert run.settings["lr"] == 0.1 and run.settings["epochs_done"] == 2
+    assert tab.runs_panel.selected() == [1]
+    assert set(tab.curves.series_names()) == {"train loss", "train acc", "test acc"}
+    assert len(tab.curves.series_data("test acc")[0]) == 2
+    assert "run log run.jsonl, 2 epochs, finished" in tab.banner.text()
+    tab.runs_panel.select([1])
+    assert not tab.save_button.isEnabled()  # curves only, no weights to save
+
+
+def test_a_file_that_is_not_a_run_log_is_refused_naming_it(tab, qtbot, tmp_path):
+    bad = tmp_path / "notes.txt"
+    bad.write_text("hello\n")
+    with qtbot.waitSignal(tab.ckpt_runner.finished, timeout=10000):
+        tab.open_run_log(str(bad))
+    assert tab.runs == {} and tab.banner.level == "error"
+    assert str(bad) in tab.banner.text() and "not a run log" in tab.banner.text()
+
+
+def test_resume_from_checkpoint_continues_from_the_saved_epoch(tab, qtbot, tmp_path):
+    tiny(tab, num_epochs=1)
+    with qtbot.waitSignal(tab.runner.finished, timeout=30000):
+        assert tab.start_training()
+    first = tab.runs[1]
+    path = tmp_path / "one.pt"
+    with qtbot.waitSignal(tab.ckpt_runner.finished, timeout=10000):
+        assert tab.save_checkpoint(str(path))
+    tab.hparams.set_values(num_epochs=2)  # a finished run goes on for the form's epochs
+    seen: list[object] = []
+    tab.runner.event.connect(seen.append)
+    with qtbot.waitSignal(tab.runner.finished, timeout=30000):
+        tab.resume_from_checkpoint(str(path))
+        qtbot.waitUntil(lambda: tab.runner.is_running() or bool(seen), timeout=10000)
+    resumed = tab.runs[2]
+    assert resumed.status == "finished"
+    assert "resumed from one.pt after epoch 1, to epoch 3" in resumed.reason
+    epochs = [e.epoch for e in seen if isinstance(e, EpochEnd)]
+    steps = [e.epoch for e in seen if isinstance(e, BatchProgress)]
+    assert epochs == [2, 3] and min(steps) == 2  # no epoch trained twice
+    assert resumed.settings["epochs_done"] == 3 and resumed.settings["num_epochs"] == 3
+    assert resumed.curves["test_acc"][0] == [1.0, 2.0, 3.0]  # the saved epoch, then two
+    assert resumed.curves["test_acc"][1][0] == pytest.approx(first.final["test_acc"])
+    assert [e.epoch for e in resumed.history.epochs] == [1, 2, 3]
+
+
+def test_resume_from_a_missing_checkpoint_says_which(tab, qtbot, tmp_path):
+    gone = tmp_path / "gone.pt"
+    with qtbot.waitSignal(tab.ckpt_runner.finished, timeout=10000):
+        tab.resume_from_checkpoint(str(gone))
+    assert tab.runs == {} and tab.banner.level == "error"
+    assert "gone.pt" in tab.banner.text() and not tab.runner.is_running()
