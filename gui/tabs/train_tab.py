@@ -214,6 +214,8 @@ class TrainTab(PlaygroundTab):
                                       "optimiser, schedule and epoch count")
         menu.setToolTipsVisible(True)
         self.experiment_button.setMenu(menu)
+        # as tall as the push buttons beside it (a tool button is slimmer by default)
+        self.experiment_button.setMinimumHeight(self.load_button.sizeHint().height())
         for i, widget in enumerate((self.save_button, self.load_button,
                                     self.experiment_button)):
             self.runs_panel.buttons.insertWidget(i, widget)

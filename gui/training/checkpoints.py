@@ -60,8 +60,6 @@ def savable(run: Any) -> tuple[bool, str]:
         return False, "Stop the run (or let it finish) before saving it"
     if run.status in ("failed", "diverged"):
         return False, f"Run {run.number} {run.status}: its weights are not a trained network"
-    if run.status == "log":
-        return False, f"Run {run.number} is a run log: it holds curves, not weights"
     if run.status != "loaded" and (run.history is None or not run.history.progress):
         return False, f"Run {run.number} ended before its first training step"
     return True, ""

@@ -52,7 +52,7 @@ class ControlBar(QWidget):
         self.stop_button.clicked.connect(session.stop)
         session.progress.connect(lambda p: self.show_progress(
             p, session.num_epochs, session.elapsed(), session.is_paused(),
-            device=session.device_label))
+            device=session.device_label, start=session.start_fraction))
 
     def set_state(self, state: str, *, can_train: bool) -> None:
         """``idle`` / ``loading`` / ``running`` / ``paused``."""
@@ -71,10 +71,14 @@ class ControlBar(QWidget):
             self.progress.setFormat(text)
 
     def show_progress(self, p, num_epochs: int, elapsed: float, paused: bool, *,
-                      device: str = "") -> None:
-        """A ``BatchProgress`` ``p``: bar, epoch/step/ETA text, examples per second."""
+                      device: str = "", start: float = 0.0) -> None:
+        """A ``BatchProgress`` ``p``: bar, epoch/step/ETA text, examples per second.
+
+        ``elapsed`` seconds went into the epochs since ``start`` (a resumed run starts
+        after its saved epochs), so the ETA is measured on those alone."""
         done = p.fraction / num_epochs
-        eta = elapsed * (1 - done) / done if done > 0 else 0.0
+        trained = p.fraction - start
+        eta = elapsed * (num_epochs - p.fraction) / trained if trained > 0 else 0.0
         self.progress.setValue(int(1000 * done))
         self.progress.setFormat(f"epoch {p.epoch}/{num_epochs} · step {p.step}/"
                                 f"{p.steps_per_epoch} · ETA {_clock(eta)}"

@@ -58,6 +58,7 @@ class TrainingSession(QObject):
         self.num_epochs = 1
         self.history: Any = None  # engine History of the current (or last) run
         self.last_progress: Any = None
+        self.start_fraction = 0.0  # epochs done before this run (a resumed checkpoint's)
         self._started = 0.0
         runner.event.connect(self._on_runner_event)
         runner.failed.connect(self.failed.emit)
@@ -123,6 +124,7 @@ class TrainingSession(QObject):
             settings = getattr(self.config, "to_dict", dict)() if self.config else {}
             self.history = History(settings=settings)
             self._started = time.perf_counter()
+            self.start_fraction = float(getattr(event, "start_epoch", 1) - 1)
             self.prepared.emit(event)
             self._set_state(PAUSED if self.runner.is_paused() else RUNNING)
         elif isinstance(event, BatchProgress):

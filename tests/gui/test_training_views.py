@@ -109,6 +109,17 @@ def test_runs_of_a_task_without_metrics_show_losses_on_a_log_axis(qtbot):
     assert curves.plot_item.getAxis("left").logMode
 
 
+def test_the_eta_of_a_resumed_run_counts_only_the_epochs_it_trained(qtbot):
+    bar = ControlBar()
+    qtbot.addWidget(bar)
+    p = BatchProgress(3, 5, 10, 2.5, {"train_loss": 1.0}, 500.0, 0.1)
+    bar.show_progress(p, 3, 10.0, False, device="cpu", start=2.0)  # resumed after epoch 2
+    assert bar.progress.format() == "epoch 3/3 · step 5/10 · ETA 0:10"  # 0.5 epoch in 10 s
+    assert bar.progress.value() == 833 and bar.status.text() == "500 examples/s on cpu"
+    bar.show_progress(p, 3, 10.0, True)  # from scratch: 2.5 epochs took 10 s
+    assert bar.progress.format() == "epoch 3/3 · step 5/10 · ETA 0:02 (paused)"
+
+
 @pytest.fixture
 def tab(qtbot, context):
     from gui.tabs.train_tab import TrainTab

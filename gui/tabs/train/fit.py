@@ -1,4 +1,5 @@
-"""Does the network fit the dataset? Checked analytically (``summarize``) on every change."""
+"""Does the network fit the dataset? Checked analytically (``summarize``) on every change;
+and what a linear regression learned (``learned_linear``)."""
 
 from __future__ import annotations
 
