@@ -148,8 +148,8 @@ def test_export_experiment_runs_headless_with_the_cli(tab, tmp_path, capsys):
         0.2, 3, 128, "procedural-shapes")
     assert data["device"] == "auto" and data["hooks"] == []  # for any machine, no GUI hook
     assert data["model"]["kind"] == "spec" and data["model"]["name"] == "softmax-regression"
-    assert "python -m engine train --config exp.json" in tab.banner.text() or (
-        "exp.py" in tab.banner.text())
+    assert tab.banner.text() == (f"Experiment saved to {path}, training script to "
+                                 f"{tmp_path / 'exp.py'} (python exp.py)")
     script = tmp_path / "exp.py"
     compile(script.read_text(), str(script), "exec")  # a real Python file
     assert "def train_ch6" in script.read_text()
@@ -159,6 +159,9 @@ def test_export_experiment_runs_headless_with_the_cli(tab, tmp_path, capsys):
               if line.startswith("{")]
     assert len(epochs) == 1 and epochs[0]["epoch"] == 1
     assert RunConfig.from_json(path.read_text()).lr == 0.2
+    only = tmp_path / "only.json"
+    assert tab.export_experiment(str(only)) and not (tmp_path / "only.py").exists()
+    assert "run it with `python -m engine train --config only.json`" in tab.banner.text()
 
 
 def test_export_into_a_missing_folder_says_so_and_writes_nothing(tab, tmp_path):
@@ -191,6 +194,22 @@ def test_open_run_log_shows_a_headless_runs_curves(tab, qtbot, tmp_path):
     assert "run log run.jsonl, 2 epochs, finished" in tab.banner.text()
     tab.runs_panel.select([1])
     assert not tab.save_button.isEnabled()  # curves only, no weights to save
+
+
+def test_open_run_log_reads_redirected_json_output(tab, qtbot, tmp_path, capsys):
+    config = RunConfig(model=ModelRef.preset("softmax-regression"),
+                       dataset="procedural-shapes", n_train=64, n_test=32, num_epochs=1,
+                       batch_size=32)
+    exp = tmp_path / "exp.json"
+    exp.write_text(config.to_json())
+    assert cli_main(["train", "--config", str(exp), "--json"]) == 0
+    out = tmp_path / "stdout.txt"  # python -m engine train --json > stdout.txt
+    out.write_text(capsys.readouterr().out)
+    with qtbot.waitSignal(tab.ckpt_runner.finished, timeout=20000):
+        tab.open_run_log(str(out))
+    run = tab.runs[1]
+    assert run.curves["test_acc"][0] == [1.0] and run.task == "classification"
+    assert "no final line" in tab.banner.text() and tab.banner.level == "warning"
 
 
 def test_a_file_that_is_not_a_run_log_is_refused_naming_it(tab, qtbot, tmp_path):
