@@ -67,6 +67,7 @@ from gui.training import (
     record_progress,
     savable,
 )
+from gui.training.checkpoints import model_name
 from gui.training.metrics import task_metrics
 from gui.training.runs import Run
 from widgets.group_box import group_box
@@ -558,7 +559,7 @@ class TrainTab(PlaygroundTab):
         extra = loaded.extra
         saved = loaded.history.settings if loaded.history is not None else {}
         task = str(saved.get("task", "classification"))
-        run = Run(self.book.take_number(), loaded.model.spec.name,
+        run = Run(self.book.take_number(), model_name(loaded.model),
                   str(extra.get("dataset", "?")), dict(extra.get("settings") or saved),
                   status="loaded", task=task, reason=f"loaded from {loaded.path}",
                   model=loaded.model, id=new_run_id())
@@ -582,7 +583,7 @@ class TrainTab(PlaygroundTab):
             self.show_banner("error", str(exc))
             self.context.error(f"Train: {exc}")
             return
-        self._start(config, loaded.model.spec.name, prefill=loaded.history, note=note)
+        self._start(config, model_name(loaded.model), prefill=loaded.history, note=note)
         self.context.info(f"Train: {note}")
 
     def _on_files_log_read(self, read: object) -> None:

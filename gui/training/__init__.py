@@ -43,7 +43,9 @@ splits, fmt) that ``run()`` reports in ``Prepared.metrics``. A tab composes:
     that cannot be written), ``load(path, purpose="load" | "resume")``,
     ``open_log(path)`` (``engine.training.runlog``); signals ``saved(path)``,
     ``loaded(Loaded)``, ``log_read(LogRead)``, ``failed(message)``. ``savable(run)``:
-    whether a run can be saved, and why not. To resume, start the session with
+    whether a run can be saved, and why not. Checkpoints of builder networks rebuild
+    from their spec, zoo models from their model reference and run config
+    (``model_name(loaded.model)`` names either). To resume, start the session with
     ``loaded.model.config.replace(resume=loaded.path, num_epochs=…)``.
 
 A minimal tab::
@@ -51,7 +53,7 @@ A minimal tab::
     self.session = TrainingSession(self.make_runner("training"))
     self.controls = ControlBar(); self.controls.attach(self.session)
     self.curves = CurvesView()
-    self.runs_panel = RunsPanel(SegmentationTask.metrics)
+    self.runs_panel = RunsPanel(task_metrics("segmentation"))
     self.book = RunBook(self.runs_panel, default_runs_dir() / "segment")
     self.session.prepared.connect(lambda p: self.book.add(Run(
         self.book.take_number(), "fcn", cfg.dataset, {}, task=p.task, metrics=p.metrics)))
@@ -61,7 +63,14 @@ A minimal tab::
 
 from __future__ import annotations
 
-from gui.training.checkpoints import CheckpointActions, Loaded, LogRead, Saved, savable
+from gui.training.checkpoints import (
+    CheckpointActions,
+    Loaded,
+    LogRead,
+    Saved,
+    model_name,
+    savable,
+)
 from gui.training.controls import Banner, ControlBar, duration_text
 from gui.training.curves import CurvesView
 from gui.training.metrics import Series, metrics_of, series_for, task_metrics
@@ -77,5 +86,5 @@ from gui.training.session import TrainingSession
 
 __all__ = ["Banner", "CheckpointActions", "ControlBar", "CurvesView", "Loaded", "LogRead",
            "Run", "RunBook", "RunsPanel", "Saved", "Series", "TrainingSession",
-           "duration_text", "fill_from_history", "metrics_of", "record_epoch",
+           "duration_text", "fill_from_history", "metrics_of", "model_name", "record_epoch",
            "record_progress", "savable", "series_for", "task_metrics"]

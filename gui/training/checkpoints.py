@@ -96,33 +96,66 @@ def copy_job(source: str, path: str):
     return job
 
 
+def model_name(model: Any) -> str:
+    """The network's name for the runs list: the spec's, else the model reference's."""
+    if getattr(model, "spec", None) is not None:
+        return str(model.spec.name)
+    ref = getattr(model, "ref", None)
+    return str(ref.name) if ref is not None else "?"
+
+
 def load_job(path: str, *, purpose: str = "load"):
-    """Read a checkpoint and rebuild its network (spec checkpoints of this app)."""
+    """Read a checkpoint and rebuild its network: from its spec (builder networks), or
+    from its model reference and run config (zoo models such as a toy FCN)."""
 
     def job(control: JobControl) -> Iterator[object]:
-        from engine.builder import NetworkSpec, build
-        from engine.models import ModelRef
         from engine.training import load_checkpoint
         from engine.training.config import RunConfig
         from engine.training.experiment import RunModel
 
         ckpt = load_checkpoint(path)
-        if ckpt.spec is None:
-            raise ValueError(f"{Path(path).name} holds weights but no network spec, so the "
-                             f"network cannot be rebuilt; save checkpoints from this tab")
-        spec = NetworkSpec.from_dict(ckpt.spec)
-        net = build(spec)
-        ckpt.restore(net)
-        net.eval()
         try:
             config = RunConfig.from_dict(ckpt.config) if ckpt.config else None
         except ValueError as exc:
             raise ValueError(f"{path}: its run config cannot be read: {exc}") from None
-        epoch = int(ckpt.epoch or 0)
-        yield Loaded(str(path), RunModel(net, ModelRef.from_spec(spec), spec, config),
-                     ckpt.history, dict(ckpt.extra), epoch, purpose)
+        net, ref, spec = _rebuild(ckpt, config, path)
+        net.eval()
+        yield Loaded(str(path), RunModel(net, ref, spec, config), ckpt.history,
+                     dict(ckpt.extra), int(ckpt.epoch or 0), purpose)
 
     return job
+
+
+def _rebuild(ckpt: Any, config: Any, path: str) -> tuple[Any, Any, Any]:
+    """``(net with the saved weights, ModelRef, NetworkSpec or None)``."""
+    from engine.builder import NetworkSpec, build
+    from engine.models import ModelRef
+
+    if ckpt.spec is not None:
+        spec = NetworkSpec.from_dict(ckpt.spec)
+        net = build(spec)
+        ckpt.restore(net)
+        return net, ModelRef.from_spec(spec), spec
+    if ckpt.model_ref is None or config is None or config.dataset is None:
+        raise ValueError(f"{Path(path).name} holds weights but no network spec or model "
+                         f"reference, so the network cannot be rebuilt; save checkpoints "
+                         f"from this app")
+    from dataclasses import replace
+
+    from engine.data import dataset_info
+    from engine.models.zoo import build_model, check_state_dict
+
+    ref = ModelRef.from_dict(ckpt.model_ref)
+    info = dataset_info(config.dataset)
+    shape = tuple(info.input_shape)
+    if config.resize and len(shape) == 3:
+        shape = (shape[0], config.resize, config.resize)
+    # The saved weights replace whatever the reference started from: build it bare.
+    net = build_model(replace(ref, weights=None), input_shape=shape,
+                      num_classes=info.num_classes).net
+    check_state_dict(net, ckpt.model_state, source=Path(path).name)
+    net.load_state_dict(ckpt.model_state)
+    return net, ref, None
 
 
 def read_log_job(path: str):

@@ -253,3 +253,28 @@ def test_resume_from_a_missing_checkpoint_says_which(tab, qtbot, tmp_path):
         tab.resume_from_checkpoint(str(gone))
     assert tab.runs == {} and tab.banner.level == "error"
     assert "gone.pt" in tab.banner.text() and not tab.runner.is_running()
+
+
+def test_a_zoo_models_checkpoint_loads_from_its_reference(qtbot, tmp_path):
+    import torch
+
+    from engine.training import Finished, run
+    from gui.training import CheckpointActions, model_name
+
+    config = RunConfig(model=ModelRef.zoo("toy-fcn", hidden=4), dataset="toy-masks",
+                       n_train=16, n_test=8, num_epochs=1, batch_size=8, device="cpu")
+    events = list(run(config))
+    model, end = events[0].model, events[-1]
+    assert isinstance(end, Finished) and model.spec is None  # no builder spec to rebuild
+    path = tmp_path / "fcn.pt"
+    model.save(path, history=end.history)
+    files = CheckpointActions(JobRunner(name="test:ckpt"))
+    with qtbot.waitSignal(files.loaded, timeout=20000) as got:
+        files.load(str(path))
+    loaded = got.args[0]
+    assert model_name(loaded.model) == "toy-fcn" and loaded.epoch == 1
+    assert loaded.model.config == config
+    X = torch.rand(2, 1, 16, 16, generator=torch.Generator().manual_seed(0))
+    model.net.eval()
+    with torch.no_grad():
+        assert torch.equal(model.net(X), loaded.model.net(X))
