@@ -59,12 +59,11 @@ from gui.training import (
     ControlBar,
     CurvesView,
     RunBook,
+    RunRecorder,
     RunsPanel,
     TrainingSession,
     duration_text,
     fill_from_history,
-    record_epoch,
-    record_progress,
     savable,
 )
 from gui.training.checkpoints import model_name
@@ -112,7 +111,6 @@ class TrainTab(PlaygroundTab):
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(context, parent)
-        self.current: Run | None = None
         self._restoring = False
         self._class_names: tuple[str, ...] = ()
         self._regions_key: tuple[object, ...] | None = None
@@ -124,10 +122,17 @@ class TrainTab(PlaygroundTab):
         self._build()
         self.book = RunBook(self.runs_panel, default_runs_dir(), live=lambda: self.current)
         self.runs = self.book.runs  # number -> Run (the book's dict itself)
+        self.recorder = RunRecorder(self.session, self.book, self.curves,
+                                    make_run=self._make_run)
         self._connect()
         self._restore()
         self._restore_runs()
         self._set_state("idle")
+
+    @property
+    def current(self) -> Run | None:
+        """The run in progress (``RunRecorder.current``), or None."""
+        return self.recorder.current
 
     @property
     def runs_dir(self) -> Path:
@@ -241,16 +246,15 @@ class TrainTab(PlaygroundTab):
         self.save_button.clicked.connect(self._ask_save)
         self.load_button.clicked.connect(self._ask_load)
         self.fallback_button.clicked.connect(lambda: self.data.set_dataset(FALLBACK))
-        s = self.session
+        s = self.session  # after the recorder's slots: the run is up to date here
         s.prepared.connect(self._on_session_prepared)
-        s.progress.connect(self._on_session_progress)
-        s.epoch_ended.connect(self._on_session_epoch_ended)
         s.estimated.connect(self._on_session_estimated)
         s.hook_event.connect(self._on_session_hook_event)
         s.ended.connect(self._on_session_ended)
         s.failed.connect(self._on_session_failed)
-        s.finished.connect(self._on_session_finished)
         s.state_changed.connect(self._set_state)
+        self.recorder.run_ended.connect(self._on_recorder_run_ended)
+        self.recorder.message.connect(self._on_book_message)
         self.files.saved.connect(self._on_files_saved)
         self.files.loaded.connect(self._on_files_loaded)
         self.files.log_read.connect(self._on_files_log_read)
@@ -352,16 +356,8 @@ class TrainTab(PlaygroundTab):
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
         """Stop the workers; a run that was still going is kept as stopped."""
-        run = self.current
         ok = super().shutdown(timeout_ms)
-        if run is not None and run.status in ("running", "paused"):
-            p = self.session.last_progress
-            where = f" at epoch {p.epoch} step {p.step}" if p is not None else ""
-            run.status, run.reason = "stopped", f"stopped when the window closed{where}"
-            if run.model is not None and run.model.kept:
-                run.weights = run.model.kept
-            self.book.store(run)
-            self.current = None
+        self.recorder.abandon("stopped when the window closed")
         return ok
 
     def selected_runs(self) -> list[Run]:
@@ -414,46 +410,32 @@ class TrainTab(PlaygroundTab):
         self.fallback_button.hide()
 
     # ---------------------------------------------------------------- session events
-    def _on_session_prepared(self, p: object) -> None:
+    def _make_run(self, p: object) -> Run:
+        """The ``Run`` of a ``Prepared``: named and set up as the form (or the resumed
+        checkpoint) asked."""
         config, pending = self.session.config, self._pending
-        settings = run_settings(config, p)
         run = Run(self.book.take_number(), str(pending.get("network") or "?"),
-                  str(config.dataset), settings, task=p.task, source=p.source, model=p.model,
-                  id=str(pending.get("id", "")), metrics=tuple(p.metrics))
-        run.history = self.session.history
+                  str(config.dataset), run_settings(config, p), task=p.task, source=p.source,
+                  model=p.model, id=str(pending.get("id", "")), metrics=tuple(p.metrics),
+                  reason=str(pending.get("note", "")))
         prefill = pending.get("prefill")
         if prefill is not None:  # a resumed run: the epochs before it, then the new ones
             fill_from_history(run, prefill)
             run.history = self.session.history
             run.history.epochs[:0] = list(prefill.epochs)
             run.history.progress[:0] = list(prefill.progress)
-        run.reason = str(pending.get("note", ""))
-        self.current = run
-        self.book.add(run)  # selects it: the plot shows it alone
+        return run
+
+    def _on_session_prepared(self, p: object) -> None:
         self._class_names = p.class_names
         if not is_2d_classification(p.task, p.input_shape):
-            self.regions.show_dataset(config.dataset, p.task, p.input_shape)
+            self.regions.show_dataset(self.session.config.dataset, p.task, p.input_shape)
             self.views.setCurrentWidget(self.curves)
         self._regions_key = None  # the next dataset choice redraws the view
         shape = shape_text(p.input_shape)
         weights = f" · {p.weights}" if getattr(p, "weights", "") else ""
         self.data.show_in_use(f"In use: {p.source} · {p.n_train:,} train / {p.n_test:,} test "
                               f"· examples {shape}{weights}")
-
-    def _on_session_progress(self, p: object) -> None:
-        run = self.current
-        if run is None:
-            return
-        for key in record_progress(run, p):
-            self.curves.draw_point(run, key, p.fraction, run.curves[key][1][-1])
-
-    def _on_session_epoch_ended(self, e: object) -> None:
-        run = self.current
-        if run is None:
-            return
-        for key in record_epoch(run, e):
-            self.curves.draw_point(run, key, e.epoch, run.curves[key][1][-1])
-        self.book.update(run)
 
     def _on_session_hook_event(self, event: object) -> None:
         if self.current is None:
@@ -489,20 +471,15 @@ class TrainTab(PlaygroundTab):
         run = self.current
         if run is None:
             return
-        run.history = event.history
-        if run.reason.startswith("estimated "):
-            run.reason = ""  # the estimate was about the run in progress
         if isinstance(event, Finished):
-            run.status = "finished"
+            if run.reason.startswith("estimated "):
+                run.reason = ""  # the estimate was about the run in progress
             if self.banner.level == "warning" and self.banner.text().startswith(
                     f"Run {run.number}: estimated"):
                 self.hide_banner()
             return
-        run.status = {"diverged": "diverged", "out-of-memory": "out of memory"}.get(
-            event.kind, "stopped")
-        run.reason = event.reason
-        level = "info" if event.kind == "user" else "error"
-        self.show_banner(level, f"Run {run.number}: {event.reason}")
+        self.show_banner("info" if event.kind == "user" else "error",
+                         f"Run {run.number}: {event.reason}")
         if event.kind != "user":
             self.context.warn(f"Train: run {run.number} {event.reason}")
 
@@ -515,36 +492,22 @@ class TrainTab(PlaygroundTab):
                                   "procedural set needs none.", error=True)
         elif self.current is None:
             self.data.show_in_use("")
-        if self.current is not None:
-            self.current.status, self.current.reason = "failed", message
 
-    def _on_session_finished(self, stopped: bool) -> None:
-        run, self.current = self.current, None
-        self._set_state("idle")
+    def _on_recorder_run_ended(self, run: Run | None, stopped: bool) -> None:
         if run is None:
             self.progress.setFormat("stopped before training" if stopped else
                                     "not started — see the message above")
             return
-        if run.status in ("running", "paused"):  # the runner ended it before Stopped came
-            p = self.session.last_progress
-            where = f" at epoch {p.epoch} step {p.step}" if p is not None else ""
-            run.status, run.reason = "stopped", f"stopped by user{where}"
+        if self.recorder.cut_short:
             self.show_banner("info", f"Run {run.number}: {run.reason}")
         if (run.task == "regression" and run.model is not None and run.status != "diverged"
                 and run.dataset == "synthetic-linear"):
             run.learned = learned_linear(run.model.net, TRUE_W, TRUE_B)
             self.learned_label.setText(f"Run {run.number}: {run.learned}")
             self.learned_label.setVisible(bool(run.learned))
-        self.book.update(run)
-        if any(r is run for r in self.curves.shown):
-            self.curves.show_runs(self.curves.shown)  # final styling, empty-run notice
+            self.book.update(run)
+            self.book.store(run)  # with what it learned
         self.progress.setFormat(f"run {run.number} {run.status}")
-        if run.model is not None and run.model.kept:
-            run.weights = run.model.kept
-        elif run.model is not None and run.model.kept_error:
-            self.context.warn(f"Train: run {run.number}'s weights were not kept: "
-                              f"{run.model.kept_error}")
-        self.book.store(run)
         self._update_ckpt_buttons()
 
     # ---------------------------------------------------------------- files
@@ -615,9 +578,6 @@ class TrainTab(PlaygroundTab):
     # ---------------------------------------------------------------- state → views
     def _set_state(self, state: str) -> None:
         self.controls.set_state(state, can_train=self.source.spec() is not None)
-        if self.current is not None and state in ("running", "paused"):
-            self.current.status = state
-            self.book.update(self.current)
         self._update_ckpt_buttons()
 
     def _update_ckpt_buttons(self) -> None:

@@ -48,17 +48,32 @@ splits, fmt) that ``run()`` reports in ``Prepared.metrics``. A tab composes:
     (``model_name(loaded.model)`` names either). To resume, start the session with
     ``loaded.model.config.replace(resume=loaded.path, num_epochs=…)``.
 
-A minimal tab::
+``RunRecorder(session, book, curves, make_run=…)`` (recorder.py)
+    The bookkeeping between them: ``make_run(Prepared) -> Run`` (the tab names the run
+    and its settings), then the run's figures recorded and drawn, its status from the
+    session's state and last event, kept weights, the record stored once the worker let
+    go; ``current`` (the run in progress), ``run_ended(run | None, stopped)``,
+    ``abandon(why)`` (closing the window mid-run). Connect a tab's own slots to the
+    session after creating the recorder: they then see the run up to date.
 
-    self.session = TrainingSession(self.make_runner("training"))
-    self.controls = ControlBar(); self.controls.attach(self.session)
+A minimal tab (a Segment tab, say)::
+
+    self.session = TrainingSession(self.make_runner("training"), device_label="cpu")
+    self.controls = ControlBar()
+    self.controls.attach(self.session)
     self.curves = CurvesView()
     self.runs_panel = RunsPanel(task_metrics("segmentation"))
     self.book = RunBook(self.runs_panel, default_runs_dir() / "segment")
-    self.session.prepared.connect(lambda p: self.book.add(Run(
-        self.book.take_number(), "fcn", cfg.dataset, {}, task=p.task, metrics=p.metrics)))
-    self.session.progress.connect(…record_progress + curves.draw_point…)
+    self.recorder = RunRecorder(self.session, self.book, self.curves, make_run=lambda p: Run(
+        self.book.take_number(), "toy-fcn", "toy-masks", {"lr": cfg.lr}, task=p.task,
+        model=p.model, metrics=tuple(p.metrics), id=new_run_id()))
+    self.session.state_changed.connect(
+        lambda s: self.controls.set_state(s, can_train=True))
+    self.runs_panel.selection_changed.connect(
+        lambda ns: self.curves.show_runs([self.book.runs[n] for n in ns]))
     self.controls.train_button.clicked.connect(lambda: self.session.start(cfg))
+
+``tests/gui/test_training_views.py`` trains such a per-pixel run with these pieces alone.
 """
 
 from __future__ import annotations
@@ -74,6 +89,7 @@ from gui.training.checkpoints import (
 from gui.training.controls import Banner, ControlBar, duration_text
 from gui.training.curves import CurvesView
 from gui.training.metrics import Series, metrics_of, series_for, task_metrics
+from gui.training.recorder import RunRecorder
 from gui.training.runs import (
     Run,
     RunBook,
@@ -85,6 +101,6 @@ from gui.training.runs import (
 from gui.training.session import TrainingSession
 
 __all__ = ["Banner", "CheckpointActions", "ControlBar", "CurvesView", "Loaded", "LogRead",
-           "Run", "RunBook", "RunsPanel", "Saved", "Series", "TrainingSession",
+           "Run", "RunBook", "RunRecorder", "RunsPanel", "Saved", "Series", "TrainingSession",
            "duration_text", "fill_from_history", "metrics_of", "model_name", "record_epoch",
            "record_progress", "savable", "series_for", "task_metrics"]

@@ -24,6 +24,7 @@ from gui.training import (
     CurvesView,
     Run,
     RunBook,
+    RunRecorder,
     RunsPanel,
     TrainingSession,
     record_epoch,
@@ -52,26 +53,12 @@ def test_a_per_pixel_run_shows_its_mean_iou_without_train_tab_code(qtbot, tmp_pa
     session = TrainingSession(JobRunner(name="test:segment"), device_label="cpu")
     host.attach(session)
     book = RunBook(panel, tmp_path / "runs")
-    runs: list[Run] = []
-
-    def on_prepared(p):
-        run = Run(book.take_number(), "toy-fcn", "toy-masks", {"lr": 0.5, "num_epochs": 2},
-                  task=p.task, metrics=tuple(p.metrics), id=new_run_id())
-        runs.append(book.add(run))
-        curves.show_runs([run])
-
-    def on_progress(p):
-        for key in record_progress(runs[-1], p):
-            curves.draw_point(runs[-1], key, p.fraction, runs[-1].curves[key][1][-1])
-
-    def on_epoch(e):
-        for key in record_epoch(runs[-1], e):
-            curves.draw_point(runs[-1], key, e.epoch, runs[-1].curves[key][1][-1])
-        book.update(runs[-1])
-
-    session.prepared.connect(on_prepared)
-    session.progress.connect(on_progress)
-    session.epoch_ended.connect(on_epoch)
+    recorder = RunRecorder(session, book, curves, make_run=lambda p: Run(
+        book.take_number(), "toy-fcn", "toy-masks", {"lr": 0.5, "num_epochs": 2},
+        task=p.task, metrics=tuple(p.metrics), model=p.model, id=new_run_id()))
+    panel.selection_changed.connect(lambda ns: curves.show_runs([book.runs[n] for n in ns]))
+    ended: list[tuple[object, bool]] = []
+    recorder.run_ended.connect(lambda run, stopped: ended.append((run, stopped)))
     states: list[str] = []
     session.state_changed.connect(states.append)
     config = RunConfig(model=ModelRef.zoo("toy-fcn", hidden=4), dataset="toy-masks",
@@ -79,9 +66,10 @@ def test_a_per_pixel_run_shows_its_mean_iou_without_train_tab_code(qtbot, tmp_pa
                        device="cpu")
     with qtbot.waitSignal(session.finished, timeout=60000):
         assert session.start(config)
-    run = runs[0]
+    run = book.runs[1]
+    assert ended == [(run, False)] and run.status == "finished" and recorder.current is None
     assert run.task == "segmentation" and states[0] == "loading" and states[-1] == "idle"
-    curves.show_runs([run])
+    assert panel.selected() == [1] and curves.shown == [run]  # drawn live, as it trained
     names = set(curves.series_names())
     assert {"train loss", "train mean IoU", "test mean IoU", "train pixel accuracy",
             "test pixel accuracy"} <= names
@@ -95,6 +83,9 @@ def test_a_per_pixel_run_shows_its_mean_iou_without_train_tab_code(qtbot, tmp_pa
     assert session.history is not None and len(session.history.epochs) == 2
     assert "examples/s on cpu" in host.status.text()
     assert host.progress.format().startswith("epoch 2/2")
+    again = RunBook(RunsPanel(metrics), tmp_path / "runs")  # kept for the next start
+    assert again.restore() == [] and again.runs[1].final["test_miou"] == run.final["test_miou"]
+    assert again.runs[1].curves["test_miou"] == run.curves["test_miou"]
 
 
 def test_runs_of_a_task_without_metrics_show_losses_on_a_log_axis(qtbot):
