@@ -4,10 +4,11 @@ and live decision regions for 2-D classification data (TensorFlow Playground's v
 The tab composes the shared training pieces of ``gui.training``: a ``TrainingSession``
 runs the engine's ``run(config)`` on a ``JobRunner`` and reports its events; the
 ``ControlBar``, ``CurvesView`` (curves from the task's metric descriptions), the runs
-list (``RunsPanel`` + ``RunBook``: kept runs, overlays, undo) and ``CheckpointActions``
-(save / load / resume, run logs) draw and keep them. What is the Train tab's own: the
-network / data / hyper-parameter forms, the decision regions, the speed-estimate advice,
-the learned w and b of linear regression, and *Export experiment…*.
+list (``RunsPanel`` + ``RunBook``: kept runs, overlays, undo), the ``RunRecorder`` (the
+run in progress kept there) and ``CheckpointActions`` (save / load / resume, run logs)
+draw and keep them. The Train tab's own: the network / data / hyper-parameter forms, the
+decision regions, the speed-estimate advice, the learned w and b of linear regression,
+and the Experiment menu (export, open run log, resume).
 """
 
 from __future__ import annotations
@@ -58,17 +59,17 @@ from gui.training import (
     CheckpointActions,
     ControlBar,
     CurvesView,
+    Run,
     RunBook,
     RunRecorder,
     RunsPanel,
     TrainingSession,
     duration_text,
     fill_from_history,
+    model_name,
     savable,
+    task_metrics,
 )
-from gui.training.checkpoints import model_name
-from gui.training.metrics import task_metrics
-from gui.training.runs import Run
 from widgets.group_box import group_box
 
 __all__ = ["TrainTab", "duration_text", "savable", "speed_tips"]
