@@ -579,6 +579,7 @@ class TrainTab(PlaygroundTab):
     # ---------------------------------------------------------------- state → views
     def _set_state(self, state: str) -> None:
         self.controls.set_state(state, can_train=self.source.spec() is not None)
+        self.resume_action.setEnabled(state == "idle")  # one run at a time
         self._update_ckpt_buttons()
 
     def _update_ckpt_buttons(self) -> None:

@@ -269,3 +269,23 @@ def test_a_zoo_models_checkpoint_loads_from_its_reference(qtbot, tmp_path):
     model.net.eval()
     with torch.no_grad():
         assert torch.equal(model.net(X), loaded.model.net(X))
+
+
+def test_the_experiment_menu_exports_from_the_dialogs(tab, tmp_path, monkeypatch):
+    import gui.tabs.train_tab as train_tab
+
+    menu = [a.text() for a in tab.experiment_button.menu().actions()]
+    assert menu == ["Export experiment…", "Open run log…", "Resume from checkpoint…"]
+    tiny(tab)
+    target = tmp_path / "mine.json"
+    asked: list[str] = []
+    monkeypatch.setattr(train_tab, "ask_path", lambda *a, **k: asked.append(k["name"]) or
+                        str(target))
+    monkeypatch.setattr(tab, "_ask_script", lambda script: script.name == "mine.py")
+    tab.export_action.trigger()
+    assert asked == ["softmax-regression.json"]  # named after the network
+    assert target.is_file() and (tmp_path / "mine.py").is_file()
+    assert tab.resume_action.isEnabled()
+    tab.start_training()
+    assert not tab.resume_action.isEnabled()  # one run at a time
+    tab.stop()
