@@ -473,8 +473,8 @@ class TrainTab(PlaygroundTab):
         if run is None:
             return
         if isinstance(event, Finished):
-            if run.reason.startswith("estimated "):
-                run.reason = ""  # the estimate was about the run in progress
+            if run.reason.startswith("estimated "):  # about the run in progress
+                run.reason = str(self._pending.get("note", ""))  # e.g. "resumed from …"
             if self.banner.level == "warning" and self.banner.text().startswith(
                     f"Run {run.number}: estimated"):
                 self.hide_banner()
