@@ -239,12 +239,12 @@ def test_use_in_training_reaches_the_train_tab_and_trains_with_it(qtbot, context
     train.hparams.set_values(num_epochs=1, batch_size=32)
     with qtbot.waitSignal(train.runner.finished, timeout=60000):
         assert train.start_training()
-    assert train._data.transforms[0]["name"] == "pipeline"
-    assert train._data.transforms[0]["spec"] == aug.spec.to_dict()
+    assert train.session.config.transforms[0]["name"] == "pipeline"
+    assert train.session.config.transforms[0]["spec"] == aug.spec.to_dict()
     train.augmentation.clear_button.click()
     with qtbot.waitSignal(train.runner.finished, timeout=60000):
         assert train.start_training()
-    assert train._data.transforms == ()
+    assert train.session.config.transforms == ()
     first, second = train.runs[1], train.runs[2]
     assert first.status == second.status == "finished"
     assert first.dataset == "colour-shapes + 32×32 training: crop + flip"
