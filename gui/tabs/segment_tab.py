@@ -3,7 +3,8 @@
 
 Three sections: the **Transposed conv** explorer (grids, formula, matrix view, a photo
 upsampled by a bilinear-initialised transposed convolution), **Train** (the FCN on the
-offline procedural scenes or VOC2012) and the **Viewer** (image | prediction | ground
+offline procedural scenes or VOC2012, on the shared ``gui.training`` views) and the
+**Viewer** (image | prediction | ground
 truth, overlay, hover readout, drop your own image). The tab holds the network the
 viewer predicts with: until one is trained or loaded, an untrained FCN, and the
 viewer says so.
@@ -70,8 +71,11 @@ class SegmentTab(PlaygroundTab):
         self.sections = QTabWidget()
         self.explorer = ExplorerPanel()
         self.sections.addTab(self.explorer, self.explorer.title)
-        self.train_panel = self._build_train_placeholder()
-        self.sections.addTab(self.train_panel, "Train")
+        from gui.tabs.segment.train_panel import TrainPanel
+
+        self.train_panel = TrainPanel(self)
+        self.train_panel.network_trained.connect(self._on_train_panel_network_trained)
+        self.sections.addTab(self.train_panel, self.train_panel.title)
         viewer_box = QWidget()
         col = QVBoxLayout(viewer_box)
         col.setContentsMargins(0, 0, 0, 0)
@@ -103,22 +107,6 @@ class SegmentTab(PlaygroundTab):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.sections)
 
-    def _build_train_placeholder(self) -> QWidget:
-        w = QWidget()
-        col = QVBoxLayout(w)
-        note = QLabel(
-            "<h3>Train an FCN</h3><p>Training here uses the shared training views (control "
-            "bar, curves, runs, checkpoints), which are not in this build yet. Meanwhile, "
-            "train from the command line — the same loop — and open the checkpoint in the "
-            "Viewer with <b>Load network…</b>:</p><pre>python -m engine train --config "
-            "fcn-scenes.json --save fcn-scenes.pt</pre><p>(see README → Segment for the "
-            "experiment file: the FCN's light setting, stride 8, on the offline procedural "
-            "scenes, a few minutes on a CPU).</p>")
-        note.setWordWrap(True)
-        col.addWidget(note)
-        col.addStretch(1)
-        return w
-
     # -------------------------------------------------------------- network
     def _use_untrained(self) -> None:
         import torch
@@ -136,6 +124,12 @@ class SegmentTab(PlaygroundTab):
         self.viewer.set_classes(model.class_names, class_colors(model.class_names))
         if self.viewer.image is not None:
             self.request_prediction(self.viewer.image)
+
+    def _on_train_panel_network_trained(self, model: Any, class_names: Any, source: str
+                                        ) -> None:
+        from engine.segmentation.network import SegmentationModel
+
+        self.set_model(SegmentationModel(model.net, tuple(class_names), source))
 
     def _on_load_clicked(self) -> None:
         from gui.dialogs import ask_path
@@ -216,3 +210,8 @@ class SegmentTab(PlaygroundTab):
     def open_image(self, path: str) -> bool:
         self.sections.setCurrentIndex(2)
         return self.viewer.image_canvas.load_file(path)
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        ok = super().shutdown(timeout_ms)  # stops the run (within a batch) and waits
+        self.train_panel.shutdown()  # the run in progress is kept as stopped
+        return ok

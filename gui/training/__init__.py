@@ -48,6 +48,10 @@ splits, fmt) that ``run()`` reports in ``Prepared.metrics``. A tab composes:
     (``model_name(loaded.model)`` names either). To resume, start the session with
     ``loaded.model.config.replace(resume=loaded.path, num_epochs=…)``.
 
+``config_job(config, keep_weights=book.weights_path(run_id))`` (jobs.py)
+    The job to ``session.start`` with: ``run(config)``, and the trained network saved to
+    the runs folder when **Keep weights** is ticked (``Run.weights`` then names it).
+
 ``RunRecorder(session, book, curves, make_run=…)`` (recorder.py)
     The bookkeeping between them: ``make_run(Prepared) -> Run`` (the tab names the run
     and its settings), then the run's figures recorded and drawn, its status from the
@@ -88,6 +92,7 @@ from gui.training.checkpoints import (
 )
 from gui.training.controls import Banner, ControlBar, duration_text
 from gui.training.curves import CurvesView
+from gui.training.jobs import config_job
 from gui.training.metrics import Series, metrics_of, series_for, task_metrics
 from gui.training.recorder import RunRecorder
 from gui.training.runs import (
@@ -102,5 +107,6 @@ from gui.training.session import TrainingSession
 
 __all__ = ["Banner", "CheckpointActions", "ControlBar", "CurvesView", "Loaded", "LogRead",
            "Run", "RunBook", "RunRecorder", "RunsPanel", "Saved", "Series", "TrainingSession",
+           "config_job",
            "duration_text", "fill_from_history", "metrics_of", "model_name", "record_epoch",
            "record_progress", "savable", "series_for", "task_metrics"]

@@ -201,3 +201,42 @@ def test_torchvision_segmenter_from_the_cache(tab, qtbot, tmp_path, monkeypatch)
     qtbot.waitUntil(lambda: tab.model is not before, timeout=20000)
     assert "torchvision lraspp_mobilenet_v3_large" in tab.network_label.text()
     assert "aeroplane" in tab.viewer.legend.text()
+
+
+def test_train_section_runs_the_fcn_and_hands_it_to_the_viewer(tab, qtbot):
+    panel = tab.train_panel
+    assert panel.values()["optimizer"] == "adam" and panel.setting.currentData() == 8
+    panel.apply_recipe("book")  # the book's values
+    assert panel.values() == {**panel.values(), "optimizer": "sgd", "lr": 0.001,
+                              "batch_size": 32, "num_epochs": 5}
+    assert panel.setting.currentData() == 32
+    panel.apply_recipe("offline")
+    panel.set_values(num_epochs=1, batch_size=4)
+    panel.n_train.setValue(8)
+    panel.n_test.setValue(4)
+    cfg = panel.config()
+    assert (cfg.model.name, cfg.model.options["stride"], cfg.n_train) == ("fcn", 8, 8)
+    with qtbot.waitSignal(panel.session.finished, timeout=120000):
+        assert panel.start()
+    run = panel.book.runs[1]
+    assert run.status == "finished" and run.task == "segmentation"
+    assert "Test mean IoU" in panel.runs_panel.columns
+    assert {"test mean IoU", "train pixel accuracy"} <= set(panel.curves.series_names())
+    names = [panel.iou_table.item(r, 0).text() for r in range(panel.iou_table.rowCount())]
+    assert names == ["background", "disc", "square", "triangle", "plus"]
+    assert "after epoch 1" in panel.iou_title.text()
+    shown = {panel.iou_table.item(r, 1).text() for r in range(5)}
+    assert any(t != "—" for t in shown)
+    assert tab.network_label.text().startswith("Network: run 1: fcn on procedural-scenes")
+    assert tab.model.net is run.model.net  # the viewer predicts with the trained network
+
+
+def test_train_section_bad_voc_folder_is_said(tab, qtbot, tmp_path):
+    panel = tab.train_panel
+    panel.dataset.setCurrentIndex(panel.dataset.findData("voc2012"))
+    panel.data_root.setText(str(tmp_path))
+    with qtbot.waitSignal(panel.session.finished, timeout=60000):
+        panel.start()
+    assert panel.banner.level == "error"
+    assert "Pascal VOC2012 is incomplete" in panel.banner.text()
+    assert "untrained" in tab.network_label.text()  # the viewer's network is kept

@@ -13,15 +13,14 @@ run-log jobs are shared with other tabs: ``gui.training.checkpoints``.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.jobs import JobControl
 from engine.training.config import RunConfig, config_fields
 from engine.training.events import Prepared
 from engine.training.experiment import RunModel as Model  # the run's network (runs.py)
 from engine.training.setup import LOSSES
+from gui.training.jobs import config_job  # shared with the Segment tab since issue 12
 
 __all__ = ["DataOptions", "HyperParams", "Model", "Prepared", "config_job",
            "is_2d_classification", "make_config", "train_job"]
@@ -71,43 +70,6 @@ def make_config(spec: Any, data: DataOptions, hp: Any, *, device: str,
                      n_test=data.n_test, dataset_options=dict(data.options),
                      transforms=data.transforms, device=device,
                      progress_seconds=progress_seconds, hooks=("decision-map",), **values)
-
-
-def _keep_weights(path: str, model: Any, extra: dict[str, Any]) -> None:
-    """Write the run's checkpoint to ``path`` (in the worker, also when the run was
-    stopped or the window closes); the outcome goes on ``model``, never raises."""
-    try:
-        model.save(path, history=model.history, extra=extra)
-        model.kept = path
-    except (OSError, ValueError, RuntimeError) as exc:
-        model.kept_error = str(exc)
-
-
-def config_job(config: RunConfig, *, keep_weights: str | None = None):
-    """A job for ``JobRunner.start`` (or ``TrainingSession.start(config, job=…)``):
-    ``run(config)``; with ``keep_weights`` (a ``.pt`` path) the trained network is saved
-    there at the end unless the run diverged or never took a step."""
-
-    def job(control: JobControl) -> Iterator[object]:
-        from engine.training import Diverged
-        from engine.training.experiment import run
-
-        events = run(config, control)
-        model, source, last = None, "", None
-        try:
-            for event in events:
-                if isinstance(event, Prepared):
-                    model, source = event.model, event.source
-                last = event
-                yield event
-        finally:
-            events.close()  # run() puts the network back on the CPU
-            if (keep_weights and model is not None and model.history is not None
-                    and model.history.progress and not isinstance(last, Diverged)):
-                _keep_weights(keep_weights, model, {"dataset": config.dataset,
-                                                    "source": source})
-
-    return job
 
 
 def train_job(spec: Any, data: DataOptions, hp: Any, *, device: str,
