@@ -2,7 +2,7 @@
 run's weights kept on disk when the runs list's **Keep weights** is ticked.
 
 Moved here from the Train tab's ``job.py`` (issue 12) so every training tab keeps
-weights the same way; ``gui.tabs.train.job`` re-exports ``config_job``.
+weights the same way; the Train tab's job module re-exports ``config_job``.
 """
 
 from __future__ import annotations

@@ -240,3 +240,16 @@ def test_train_section_bad_voc_folder_is_said(tab, qtbot, tmp_path):
     assert panel.banner.level == "error"
     assert "Pascal VOC2012 is incomplete" in panel.banner.text()
     assert "untrained" in tab.network_label.text()  # the viewer's network is kept
+
+
+def test_closing_mid_run_keeps_the_run_as_stopped(tab, qtbot):
+    panel = tab.train_panel
+    panel.set_values(num_epochs=20, batch_size=4)
+    panel.n_train.setValue(64)
+    panel.n_test.setValue(4)
+    with qtbot.waitSignal(panel.session.progress, timeout=120000):
+        assert panel.start()
+    assert tab.shutdown()  # what the window's close does
+    run = panel.book.runs[1]
+    assert run.status == "stopped" and "window closed" in run.reason
+    qtbot.waitUntil(lambda: not panel.session.runner.is_running(), timeout=5000)
