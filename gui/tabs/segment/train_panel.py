@@ -189,6 +189,7 @@ class TrainPanel(QWidget):
         self.iou_table = QTableWidget(0, 2)
         self.iou_table.setHorizontalHeaderLabels(["class", "test IoU"])
         self.iou_table.horizontalHeader().setStretchLastSection(True)
+        self.iou_table.verticalHeader().setVisible(False)
         self.iou_title = QLabel("Per-class IoU (test split) after each epoch")
         right = QWidget()
         rcol = QVBoxLayout(right)
