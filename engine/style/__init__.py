@@ -23,12 +23,15 @@ from engine.style.features import (
 )
 from engine.style.losses import compute_loss, content_loss, gram, style_loss, tv_loss
 from engine.style.transfer import (
+    APPROXIMATE_WEIGHTS,
+    CPU_SIZE,
     LiveSettings,
     StyleFinished,
     StyleProgress,
     StyleSettings,
     StyleStarted,
     book_settings,
+    default_settings,
     fit_shape,
     layers_text,
     style_transfer,
@@ -46,6 +49,7 @@ from engine.style.weights import (
 )
 
 __all__ = [
+    "APPROXIMATE_WEIGHTS", "CPU_SIZE", "default_settings",
     "BOOK_CONTENT_LAYERS", "BOOK_STYLE_LAYERS", "CONV_LAYERS", "NUM_LAYERS", "RGB_MEAN",
     "RGB_STD", "SOURCES", "VGG19_LAYERS", "LiveSettings", "StyleFinished", "StyleNet",
     "StyleProgress", "StyleSettings", "StyleStarted", "book_settings", "check_features_state",

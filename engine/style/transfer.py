@@ -314,5 +314,24 @@ def book_settings(**changes: object) -> StyleSettings:
     return StyleSettings().with_changes(**changes)
 
 
+#: Weights for the untrained network's normalised losses: each layer's loss is a
+#: relative error of order 1, so the book's style weight 1e4 would drown the content
+#: and TV terms (the picture only blurs into noise).
+APPROXIMATE_WEIGHTS = {"content_weight": 1.0, "style_weight": 100.0, "tv_weight": 10.0}
+#: On a CPU the tab starts smaller than the book's 300×450 × 500 steps so that a run
+#: shows a stylised picture within minutes (the book's values are one click away).
+CPU_SIZE = {"image_size": 256, "num_epochs": 200}
+
+
+def default_settings(*, approximate: bool = False, cpu: bool = False) -> StyleSettings:
+    """The book's settings, with the untrained net's weights and/or a CPU-sized run."""
+    changes: dict[str, object] = {}
+    if approximate:
+        changes.update(APPROXIMATE_WEIGHTS)
+    if cpu:
+        changes.update(CPU_SIZE)
+    return book_settings(**changes)
+
+
 def layers_text(layers: Sequence[int]) -> str:
     return ", ".join(f"{layer_name(i)} ({i})" for i in layers) or "none"
