@@ -23,6 +23,9 @@ from torch import nn
 from engine.style.features import NUM_LAYERS, expected_shapes, vgg19_features
 
 SOURCES = ("auto", "imagenet", "file", "untrained")
+#: ``torchvision.models.VGG19_Weights.IMAGENET1K_V1.url`` (a test checks they agree):
+#: written here so that asking "is it cached?" does not import torchvision (seconds).
+IMAGENET_URL = "https://download.pytorch.org/models/vgg19-dcbb9e9d.pth"
 UNTRAINED_SEED = 0
 
 
@@ -46,10 +49,9 @@ class StyleNet:
 
 
 def imagenet_cache_path() -> Path:
-    """Where torchvision keeps ``VGG19_Weights.IMAGENET1K_V1`` once downloaded."""
-    from torchvision.models import VGG19_Weights
-
-    name = os.path.basename(urlparse(VGG19_Weights.IMAGENET1K_V1.url).path)
+    """Where torchvision keeps ``VGG19_Weights.IMAGENET1K_V1`` once downloaded (the
+    file name ``torch.hub.load_state_dict_from_url`` derives from the URL)."""
+    name = os.path.basename(urlparse(IMAGENET_URL).path)
     return Path(torch.hub.get_dir()) / "checkpoints" / name
 
 
@@ -105,6 +107,9 @@ def load_imagenet_features(*, allow_download: bool = False,
     """
     from torchvision.models import VGG19_Weights
 
+    if VGG19_Weights.IMAGENET1K_V1.url != IMAGENET_URL:  # a torchvision that moved it
+        raise ValueError(f"this torchvision keeps the VGG-19 weights at "
+                         f"{VGG19_Weights.IMAGENET1K_V1.url}, not {IMAGENET_URL}.")
     cached = imagenet_weights_cached()
     if not cached and not allow_download:
         raise ValueError(f"the ImageNet VGG-19 weights are not in torchvision's cache "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -169,6 +171,14 @@ def test_imagenet_not_cached_is_refused_without_downloading(empty_hub):
     fallback = load_style_net("auto", num_layers=3)
     assert fallback.approximate and "not in torchvision's cache" in fallback.notice
     assert empty_hub == []
+
+
+def test_cache_path_is_the_one_torchvision_uses():
+    from torchvision.models import VGG19_Weights
+
+    assert VGG19_Weights.IMAGENET1K_V1.url == weights_mod.IMAGENET_URL
+    assert weights_mod.imagenet_cache_path() == (
+        Path(torch.hub.get_dir()) / "checkpoints" / "vgg19-dcbb9e9d.pth")
 
 
 def test_imagenet_from_the_cache_uses_torchvisions_api(empty_hub, monkeypatch):

@@ -180,3 +180,16 @@ def test_on_the_gpu_when_there_is_one(images, small_net):
                                                     "untrained", "gpu", True),
                                  device="cuda"))
     assert events[-1].reason == "done"
+
+
+def test_defaults_are_the_books_unless_approximate_or_cpu():
+    from engine.style import default_settings
+
+    book = default_settings()
+    assert (book.content_weight, book.style_weight, book.tv_weight, book.lr) == (1, 1e4, 10,
+                                                                                  0.3)
+    assert (book.num_epochs, book.image_size, book.lr_decay_epoch, book.lr_decay) == (
+        500, 450, 50, 0.8)
+    assert book.style_layers == (0, 5, 10, 19, 28) and book.content_layers == (25,)
+    approx = default_settings(approximate=True, cpu=True)
+    assert approx.style_weight == 100 and approx.image_size == 256

@@ -139,3 +139,13 @@ def test_start_without_a_weights_file_says_so(tab):
     tab._weights_path = ""
     assert not tab.start()
     assert "Pick a VGG-19 .pth file" in tab.status.text()
+
+
+def test_unusable_remembered_settings_fall_back_to_defaults(settings):
+    from gui.tabs.style.state import SETTINGS_KEY, restore_settings
+
+    for junk in ("{not json", "[1, 2]", '{"style_weight": -5}', '{"style_layers": [99]}'):
+        settings.setValue(SETTINGS_KEY, junk)
+        assert restore_settings(settings, TINY) == TINY
+    settings.setValue(SETTINGS_KEY, '{"lr": 0.05, "unknown": 1}')
+    assert restore_settings(settings, TINY) == TINY.with_changes(lr=0.05)
