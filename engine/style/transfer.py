@@ -175,7 +175,7 @@ class _Targets:
 
     def __init__(self, net: torch.nn.Sequential, content_X: torch.Tensor,
                  style_X: torch.Tensor, s: StyleSettings, normalize: bool) -> None:
-        self.layers = (s.content_layers, s.style_layers)
+        self.key = (s.content_layers, s.style_layers, normalize)
         with torch.no_grad():
             contents_Y, _ = extract_features(content_X, s.content_layers, (), net=net) \
                 if s.content_layers else ([], [])
@@ -219,7 +219,8 @@ def style_transfer(content: np.ndarray, style: np.ndarray, *,
             is ``image_size`` (aspect kept; a notice says when an image was shrunk).
         settings: read again before every step when a :class:`LiveSettings`. Changes of
             weights, lr (applied with the schedule's decay so far), layers (targets
-            recomputed) and ``num_epochs`` take effect at the next step; ``image_size``
+            recomputed), ``normalize`` and ``num_epochs`` take effect at the next step;
+            ``image_size``
             and ``init`` only at the next run.
         control: stop / pause; checked once per step.
         style_net: the feature stack (default: the untrained fallback).
@@ -261,7 +262,8 @@ def style_transfer(content: np.ndarray, style: np.ndarray, *,
             yield StyleFinished(epoch, "stopped", postprocess(last_good))
             return
         s = live.get()
-        if (s.content_layers, s.style_layers) != targets.layers:
+        normalize = style_net.approximate if s.normalize is None else s.normalize
+        if (s.content_layers, s.style_layers, normalize) != targets.key:
             _check_layers(s, net)
             targets = _Targets(net, content_X, style_X, s, normalize)
         if s.lr != base_lr:

@@ -141,7 +141,7 @@ class StyleTab(PlaygroundTab):
         right.addWidget(bottom)
         right.setStretchFactor(0, 3)
         right.setStretchFactor(1, 2)
-        right.setSizes([520, 280])
+        right.setSizes([430, 370])
 
         layout = QHBoxLayout(self)
         layout.addWidget(scroll)

@@ -88,9 +88,14 @@ def test_weights_lr_layers_and_steps_change_while_running(images, small_net):
             if event.epoch == 2:
                 live.update(style_weight=5.0, content_weight=0.0, lr=0.05, style_layers=[2],
                             num_epochs=6)
+            if event.epoch == 4:
+                live.update(normalize=False)
     assert seen[1].weights == (1.0, 1e4, 10.0)
     assert seen[2].weights == (0.0, 5.0, 10.0) and seen[2].lr == pytest.approx(0.05)
     assert seen[2].content_loss == 0.0
+    # un-normalised, conv1_2's Gram error is far from its normalised (relative) size
+    assert seen[4].style_loss / seen[3].style_loss > 10 or \
+        seen[4].style_loss / seen[3].style_loss < 0.1
     assert seen[-1].epoch == 6 and seen[-1].num_epochs == 6
 
 

@@ -20,16 +20,16 @@ class SnapshotStrip(QListWidget):
         self.setViewMode(QListWidget.ViewMode.IconMode)
         self.setFlow(QListWidget.Flow.LeftToRight)
         self.setWrapping(False)
-        self.setIconSize(QSize(120, 80))
+        self.setIconSize(QSize(96, 64))
         self.setMovement(QListWidget.Movement.Static)
-        self.setFixedHeight(118)
+        self.setFixedHeight(100)
         self.setToolTip("The image every N steps; click one to look at it")
         self._images: list[tuple[np.ndarray, int]] = []
         self.itemClicked.connect(self._on_item_clicked)
 
     def add_snapshot(self, image: np.ndarray, step: int) -> None:
         pix = QPixmap.fromImage(array_to_qimage(image)).scaled(
-            120, 80, Qt.AspectRatioMode.KeepAspectRatio,
+            96, 64, Qt.AspectRatioMode.KeepAspectRatio,
             Qt.TransformationMode.SmoothTransformation)
         item = QListWidgetItem(QIcon(pix), f"step {step}")
         item.setData(Qt.ItemDataRole.UserRole, len(self._images))
