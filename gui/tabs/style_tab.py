@@ -183,6 +183,7 @@ class StyleTab(PlaygroundTab):
         col.addWidget(self.banner)
         self.output = ImageCanvas(empty_text="Press Start: the synthesised image appears "
                                              "here and changes as it is optimised.")
+        self.output.setAcceptDrops(False)  # drops belong to the content / style panes
         col.addWidget(self.output, 1)
         self.status = QLabel("")
         self.status.setWordWrap(True)

@@ -7,6 +7,9 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
 
 from engine.style import StyleSettings, untrained_features
 from gui.tabs.style.job import NetReady, WeightsRequest
@@ -149,3 +152,28 @@ def test_unusable_remembered_settings_fall_back_to_defaults(settings):
         assert restore_settings(settings, TINY) == TINY
     settings.setValue(SETTINGS_KEY, '{"lr": 0.05, "unknown": 1}')
     assert restore_settings(settings, TINY) == TINY.with_changes(lr=0.05)
+
+
+def drop_file(widget, path) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    pos = QPointF(widget.width() / 2, widget.height() / 2)
+    enter = QDragEnterEvent(pos.toPoint(), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, enter)
+    assert enter.isAccepted()
+    QApplication.sendEvent(widget, QDropEvent(pos, Qt.DropAction.CopyAction, mime,
+                                              Qt.MouseButton.LeftButton,
+                                              Qt.KeyboardModifier.NoModifier))
+
+
+def test_drop_a_style_image_of_another_mode_and_a_broken_one(tab, tmp_path, context):
+    gray = np.tile(np.arange(60, dtype=np.uint8), (40, 1))
+    Image.fromarray(gray, mode="L").save(tmp_path / "gray.png")
+    drop_file(tab.style_pane.canvas, tmp_path / "gray.png")
+    assert tab.style_pane.image().shape == (40, 60, 3)
+    assert context.settings.value("style/style_path").endswith("gray.png")
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff not really")
+    drop_file(tab.style_pane.canvas, tmp_path / "broken.jpg")
+    assert tab.style_pane.image().shape == (40, 60, 3)  # the previous image stays
+    assert "broken.jpg" in tab.style_pane.info.text()
