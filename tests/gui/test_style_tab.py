@@ -177,3 +177,30 @@ def test_drop_a_style_image_of_another_mode_and_a_broken_one(tab, tmp_path, cont
     drop_file(tab.style_pane.canvas, tmp_path / "broken.jpg")
     assert tab.style_pane.image().shape == (40, 60, 3)  # the previous image stays
     assert "broken.jpg" in tab.style_pane.info.text()
+
+
+def test_a_diverging_run_is_reported_and_keeps_the_last_good_image(tab, qtbot, context):
+    from torch import nn
+
+    from engine.style import StyleNet
+
+    class Poison(nn.Module):  # identity for the target pass and two steps, then NaN
+        calls = 0
+
+        def forward(self, X):
+            Poison.calls += 1
+            return X * float("nan") if Poison.calls > 3 else X
+
+    net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), Poison()).requires_grad_(False)
+    tab._net = NetReady(WeightsRequest("untrained"), StyleNet(net, "untrained", "poison",
+                                                              approximate=True))
+    tab.live.set(TINY.with_changes(content_layers=(1,), style_layers=(0,)))
+    messages = []
+    context.message_posted.connect(lambda level, text: messages.append((level, text)))
+    with qtbot.waitSignal(tab.runner.finished, timeout=20_000):
+        tab.start()
+    assert "diverged at step 3" in tab.progress.format()
+    assert any(level == "error" and "non-finite at step 3" in text for level, text in messages)
+    assert "last good image is kept" in tab.status.text()
+    np.testing.assert_array_equal(tab.output.image(), tab.result())
+    assert tab.snapshots.snapshots()[0][1] == 1 and tab.start_btn.isEnabled()
