@@ -120,7 +120,7 @@ def test_settings_and_images_are_remembered(qtbot, context, tab, assets_dir):
     again = StyleTab(context)
     qtbot.addWidget(again)
     assert again.live.get().tv_weight == 3.5 and again.controls.tv_weight.value() == 3.5
-    assert again.live.get().image_size == 32
+    assert again.live.get().image_size == 32 and again.controls.size.value() == 32
     assert again.style_pane.path.endswith("hubble.jpg")
     assert again.controls.source_key() == "untrained"
 

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from engine.style import StyleSettings
 from gui.tabs.style.layers import LayerPicker
 from gui.tabs.style.log_slider import LogSlider
+from widgets.sliders import LabeledSlider
 
 SOURCE_TITLES = {
     "auto": "ImageNet if cached, else untrained",
@@ -120,14 +121,13 @@ class StyleControls(QWidget):
                               "running")
         self.steps.valueChanged.connect(
             lambda v: self.settings_edited.emit({"num_epochs": int(v)}))
-        self.size = QSpinBox()
-        self.size.setRange(32, 2048)
-        self.size.setSingleStep(32)
-        self.size.setSuffix(" px")
-        self.size.setToolTip("Longer side of the synthesised image (book: 450, i.e. 300×450)"
-                             "; used at the next Start")
-        self.size.valueChanged.connect(
-            lambda v: self.settings_edited.emit({"image_size": int(v)}))
+        self.size = LabeledSlider(
+            "image size", minimum=32, maximum=1024, value=256, decimals=0, step=32,
+            tooltip="Longer side of the synthesised image in pixels (book: 450, i.e. "
+                    "300×450); used at the next Start")
+        self.size.value_changed.connect(
+            lambda v: self.settings_edited.emit({"image_size": int(round(v))}))
+        col.addWidget(self.size)
         self.init = QComboBox()
         self.init.addItem("content image", "content")
         self.init.addItem("noise", "noise")
@@ -140,7 +140,6 @@ class StyleControls(QWidget):
         self.snapshot_every.setValue(25)
         self.snapshot_every.setToolTip("Add the image to the snapshot strip every N steps")
         form.addRow("steps", self.steps)
-        form.addRow("image size", self.size)
         form.addRow("start from", self.init)
         form.addRow("snapshot every", self.snapshot_every)
         col.addLayout(form)
@@ -175,7 +174,7 @@ class StyleControls(QWidget):
             self.tv_weight.setValue(s.tv_weight)
             self.lr.setValue(s.lr)
             self.steps.setValue(s.num_epochs)
-            self.size.setValue(s.image_size)
+            self.size.setValue(float(s.image_size))
             self.init.setCurrentIndex(max(0, self.init.findData(s.init)))
             self.normalize.setChecked(normalized)
             self.layers.set_layers(s.style_layers, s.content_layers)
