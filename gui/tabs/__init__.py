@@ -48,6 +48,9 @@ TABS: tuple[TabSpec, ...] = (
     TabSpec("segment", "Segment", "gui.tabs.segment_tab", "SegmentTab",
             "transposed convolution step by step, the book's FCN trained offline, per-pixel "
             "predictions on your own photos (d2l 14.9–14.11)"),
+    TabSpec("style", "Style", "gui.tabs.style_tab", "StyleTab",
+            "neural style transfer you watch and steer: move the weights, the learning "
+            "rate or the VGG layers while the picture changes (d2l 14.12)"),
 )
 
 
