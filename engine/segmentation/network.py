@@ -210,11 +210,15 @@ def load_segmentation_checkpoint(path: str) -> SegmentationModel:
     num_classes = ref.options.get("num_classes") or (info.num_classes if info else None)
     in_channels = ref.options.get("in_channels") or (
         info.input_shape[0] if info and info.input_shape else 3)
+    if in_channels != 3:
+        raise ValueError(f"{name} is a network for {in_channels}-channel images ({dataset}); "
+                         f"the viewer predicts on colour photos — train on RGB data such as "
+                         f"procedural-scenes or voc2012")
     built = build_model(ref, input_shape=(in_channels, 64, 64), num_classes=num_classes)
     check_state_dict(built.net, ckpt.model_state, source=f"checkpoint {name}")
     built.net.load_state_dict(ckpt.model_state)
     built.net.eval()
     names = tuple(info.class_names) if info and info.class_names else tuple(
         f"class {i}" for i in range(num_classes or 0))
-    epochs = f", {ckpt.epoch} epochs" if ckpt.epoch else ""
+    epochs = f", {ckpt.epoch} epoch{'s' if ckpt.epoch != 1 else ''}" if ckpt.epoch else ""
     return SegmentationModel(built.net, names, f"{ref.name} from {name} ({dataset}{epochs})")

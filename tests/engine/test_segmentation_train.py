@@ -237,3 +237,25 @@ def test_torchvision_segmenters_only_from_the_cache(tmp_path, monkeypatch) -> No
     torch.save({"nope": torch.zeros(1)}, path)
     with pytest.raises(ValueError, match="could not be loaded"):
         load_segmenter("lraspp_mobilenet_v3_large")
+
+
+def test_viewer_checkpoint_loader_refuses_non_rgb_and_non_segmentation(tmp_path) -> None:
+    from engine.segmentation.network import load_segmentation_checkpoint
+    from engine.training.events import Prepared
+
+    cfg = RunConfig(model=ModelRef.zoo("toy-fcn", hidden=4), dataset="toy-masks", n_train=8,
+                    n_test=4, num_epochs=1, batch_size=4, device="cpu")
+    events = list(run(cfg))
+    path = tmp_path / "toy.pt"
+    next(e for e in events if isinstance(e, Prepared)).model.save(path)
+    with pytest.raises(ValueError, match="1-channel images"):
+        load_segmentation_checkpoint(str(path))
+    cfg = RunConfig(model=ModelRef.zoo("fcn", stride=8), dataset="procedural-scenes",
+                    dataset_options={"size": 32}, n_train=4, n_test=4, num_epochs=1,
+                    batch_size=4, device="cpu")
+    events = list(run(cfg))
+    good = tmp_path / "fcn.pt"
+    next(e for e in events if isinstance(e, Prepared)).model.save(good, history=events[-1].history)
+    model = load_segmentation_checkpoint(str(good))
+    assert model.class_names == SCENE_CLASSES and not model.net.training
+    assert "procedural-scenes, 1 epoch)" in model.source

@@ -167,7 +167,7 @@ def test_load_trained_network_and_refuse_others(tab, qtbot, tmp_path):
     assert not tab.load_network(str(lenet))
     assert "classification checkpoint" in tab.network_label.text()
     assert tab.load_network(str(path))
-    assert "fcn from fcn.pt (procedural-scenes, 1 epochs)" in tab.network_label.text()
+    assert "fcn from fcn.pt (procedural-scenes, 1 epoch)" in tab.network_label.text()
     v = tab.viewer
     v.prediction = None
     tab.sections.setCurrentIndex(2)
