@@ -146,8 +146,12 @@ def predict(net: nn.Module, image: np.ndarray | Tensor, *, device: torch.device 
     net.eval()
     try:
         with torch.no_grad():
-            probs = torch.softmax(net(x[None].to(device)), dim=1)[0, :, :h, :w]
-            conf, labels = probs.max(dim=0)
+            logits = net(x[None].to(device))[:, :, :h, :w]
+            if logits.device.type == "cpu":  # reduce over a contiguous class axis (10x faster)
+                probs = torch.softmax(logits[0].movedim(0, -1).contiguous(), dim=-1)
+                conf, labels = probs.max(dim=-1)
+            else:
+                conf, labels = torch.softmax(logits[0], dim=0).max(dim=0)
             if (h, w) != (H, W):
                 labels = F.interpolate(labels[None, None].float(), size=(H, W), mode="nearest"
                                        )[0, 0].long()

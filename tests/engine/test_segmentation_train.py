@@ -259,3 +259,30 @@ def test_viewer_checkpoint_loader_refuses_non_rgb_and_non_segmentation(tmp_path)
     model = load_segmentation_checkpoint(str(good))
     assert model.class_names == SCENE_CLASSES and not model.net.training
     assert "procedural-scenes, 1 epoch)" in model.source
+
+
+def test_class_argmax_equals_argmax_including_ties() -> None:
+    from engine.training.task import class_argmax
+
+    g = torch.Generator().manual_seed(0)
+    logits = torch.randint(0, 3, (2, 5, 7, 9), generator=g).float()  # many ties
+    assert torch.equal(class_argmax(logits), logits.argmax(dim=1))
+    logits = torch.randn(3, 21, 8, 6, generator=g)
+    assert torch.equal(class_argmax(logits), logits.argmax(dim=1))
+
+
+def test_predict_matches_softmax_over_classes() -> None:
+    torch.manual_seed(0)
+    net = fcn(5, stride=8)
+    image = np.random.default_rng(1).integers(0, 255, (40, 48, 3), dtype=np.uint8)
+    p = predict(net, image)
+    from engine.segmentation import normalize_image
+
+    assert net.training  # predict put it back as it was
+    net.eval()
+    with torch.no_grad():
+        probs = torch.softmax(net(normalize_image(torch.from_numpy(image).permute(2, 0, 1))[None]),
+                              dim=1)[0]
+    conf, labels = probs.max(dim=0)
+    assert np.array_equal(p.labels, labels.numpy())
+    np.testing.assert_allclose(p.confidence, conf.numpy(), rtol=1e-5, atol=1e-6)
