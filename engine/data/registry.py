@@ -10,6 +10,8 @@ from typing import Any
 import torch
 from torch.utils import data
 
+from engine.data.bananas import CLASS_NAMES as BANANA_NAMES
+from engine.data.bananas import find_banana_folder, make_bananas, read_banana_folder
 from engine.data.core import (
     DataBundle,
     DatasetInfo,
@@ -101,6 +103,37 @@ def _load_boxes(req: LoadRequest) -> Splits:
                   f"generated boxes (offline, seed {req.seed})")
 
 
+@functools.lru_cache(maxsize=2)
+def _cached_bananas(n: int, size: int, objects: int, seed: int
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    return make_bananas(n, size=size, objects=objects, seed=seed)
+
+
+def _load_bananas(req: LoadRequest) -> Splits:
+    n_tr = check_count("n_train", req.n_train, 1000)
+    n_te = check_count("n_test", req.n_test, 100)
+    size, objects = int(req.options["size"]), int(req.options["objects"])
+    return Splits(_cached_bananas(n_tr, size, objects, 2 * req.seed),
+                  _cached_bananas(n_te, size, objects, 2 * req.seed + 1),
+                  f"procedural bananas (offline, seed {req.seed}, {size}x{size}, "
+                  f"{'1 object' if objects == 1 else f'1-{objects} objects'} per image)")
+
+
+def _load_banana_folder(req: LoadRequest) -> Splits:
+    root = req.data_root()
+    folder = find_banana_folder(root)
+    if folder is None:
+        raise ValueError(f"no banana-detection folder in {root}: it needs bananas_train/"
+                         f"label.csv and bananas_val/label.csv (the book's d2l download); "
+                         f"the offline 'bananas' set is generated instead")
+    size = req.options.get("size")
+    train = read_banana_folder(folder, is_train=True, size=size)
+    val = read_banana_folder(folder, is_train=False, size=size)
+    tr = subset(train.X, train.y, req.n_train, seed=req.seed)
+    te = subset(val.X, val.y, req.n_test, seed=req.seed + 1)
+    return Splits(tr, te, f"banana-detection: {train.source}; {val.source}")
+
+
 def _subsets(req: LoadRequest, X_tr: torch.Tensor, y_tr: torch.Tensor, X_te: torch.Tensor,
              y_te: torch.Tensor) -> tuple[Any, Any]:
     return (subset(X_tr, y_tr, check_count("n_train", req.n_train, len(X_tr)), seed=req.seed),
@@ -180,6 +213,17 @@ _DATASETS: dict[str, DatasetInfo] = {
                     ("box",), True, "32x32 images with one bright rectangle and its box; "
                     "for SSD-style detectors.", {"size": 32, "noise": 0.05},
                     loader=_load_boxes, target="boxes"),
+        DatasetInfo("bananas", "Bananas (procedural, detection)", "detection",
+                    (3, 256, 256), 1, BANANA_NAMES, True,
+                    "The book's banana detection task generated offline: a drawn banana "
+                    "with random pose, size, bend and colour on photo crops and textures, "
+                    "exact boxes; 1000 train / 100 validation images of 256x256.",
+                    {"size": 256, "objects": 1}, loader=_load_bananas, target="boxes"),
+        DatasetInfo("banana-detection", "Banana detection (the book's files)", "detection",
+                    (3, 256, 256), 1, BANANA_NAMES, False,
+                    "d2l's banana-detection download (bananas_train/, bananas_val/ with "
+                    "label.csv and images/), read from the data folder.", {"size": None},
+                    loader=_load_banana_folder, target="boxes"),
     )
 }
 

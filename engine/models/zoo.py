@@ -91,6 +91,12 @@ def _toy_ssd(*, num_classes: int, in_channels: int) -> nn.Module:
     return ToySSD(in_channels, num_classes)
 
 
+def _tiny_ssd(*, num_classes: int, in_channels: int) -> nn.Module:
+    from engine.detection.ssd import TinySSD
+
+    return TinySSD(num_classes, in_channels)
+
+
 ZOO: dict[str, ZooEntry] = {e.name: e for e in (
     ZooEntry("resnet18", "ResNet-18 (torchvision)", "classification", _resnet18, head="fc.",
              pretrained=("ResNet18_Weights", "DEFAULT"),
@@ -101,6 +107,10 @@ ZOO: dict[str, ZooEntry] = {e.name: e for e in (
     ZooEntry("toy-ssd", "Toy SSD (boxes)", "detection", _toy_ssd, head="cls_head.",
              description="One-scale SSD returning (anchors, cls_preds, bbox_preds), as "
                          "TinySSD does (d2l 14.7)."),
+    ZooEntry("tiny-ssd", "TinySSD (the book's detector)", "detection", _tiny_ssd,
+             head="cls_", description="d2l 14.7's single-shot multibox detector: five "
+             "stages (32, 16, 8, 4, 1 px feature maps for 256 px images), 4 anchors per "
+             "pixel, 5,444 anchors; returns (anchors, cls_preds, bbox_preds)."),
 )}
 
 

@@ -36,6 +36,9 @@ TABS: tuple[TabSpec, ...] = (
     TabSpec("detection", "Detection lab", "gui.tabs.detection_tab", "DetectionTab",
             "anchor boxes, IoU, anchor labelling and non-maximum suppression on your own "
             "image (d2l 14.3–14.5)"),
+    TabSpec("detect", "Detect", "gui.tabs.detect_tab", "DetectTab",
+            "train the book's TinySSD on a generated banana set, then play with score and "
+            "NMS thresholds on its raw predictions (d2l 14.7)"),
     TabSpec("build", "Build", "gui.tabs.build_tab", "BuildTab",
             "compose a network layer by layer and watch shapes, parameters and MACs; the "
             "book's nets as presets; export PyTorch code (d2l ch. 3–8)"),
