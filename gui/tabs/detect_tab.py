@@ -110,8 +110,14 @@ class DetectTab(PlaygroundTab):
                                     "it learnt so far")
         self.train_button.clicked.connect(self.start_training)
         self.stop_button.clicked.connect(self.train_runner.stop)
+        self.load_button = QPushButton("Load weights…")
+        self.load_button.setToolTip("Use a TinySSD state dict (.pth, e.g. saved by the CLI's "
+                                    "train --save) instead of training; checked tensor by "
+                                    "tensor against the network")
+        self.load_button.clicked.connect(self._ask_weights)
         buttons.addWidget(self.train_button)
         buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.load_button)
         col.addLayout(buttons)
         self.status = QLabel("Not trained yet.")
         self.status.setWordWrap(True)
@@ -188,6 +194,36 @@ class DetectTab(PlaygroundTab):
         if self.net is not None:
             self.status.setText(self.status.text() + (" — stopped." if stopped else " — done."))
             self.predict_validation()
+
+    def _ask_weights(self) -> None:
+        from gui.dialogs import ask_path
+
+        path = ask_path(self, self.context.settings, "paths/detect_weights",
+                        "Load TinySSD weights", file_filter="PyTorch weights (*.pth *.pt)"
+                                                            ";;All files (*)")
+        if path:
+            self.load_weights(path)
+
+    def load_weights(self, path: str, side: int | None = None) -> bool:
+        """Load a TinySSD state dict (or one of our checkpoints); a message, never a
+        crash, for a file of another architecture. Then predict the validation set."""
+        from engine.detection.ssd import TinySSD
+        from engine.models.zoo import load_weights_file
+
+        net = TinySSD(1)
+        try:
+            load_weights_file(net, path)
+        except ValueError as exc:
+            self.context.error(f"Detect: {exc}")
+            self.status.setText(f"Not loaded: {exc}")
+            return False
+        self.net = net
+        self.image_side = int(side or self.size.currentData())
+        self.run_config = self.config().replace(dataset_options={"size": self.image_side})
+        self.status.setText(f"Loaded {Path(path).name}; predicting on "
+                            f"{self.image_side}×{self.image_side} validation images.")
+        self.predict_validation()
+        return True
 
     # ------------------------------------------------------------- predictions
     def predict_validation(self) -> None:

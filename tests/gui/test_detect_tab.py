@@ -156,3 +156,27 @@ def test_raw_predictions_reach_the_nms_panel(trained) -> None:
     panel.run_to_end()
     kept = sorted(panel.final_kept())
     assert len(kept) == len(tab.view.detections)
+
+
+def test_weights_of_another_architecture_give_a_message(window, tmp_path, qtbot) -> None:
+    from engine.models.toys import ToySSD
+
+    path = tmp_path / "toy.pth"
+    torch.save(ToySSD(3, 1).state_dict(), path)
+    assert not window.detect.load_weights(str(path))
+    assert "another architecture" in window.detect.status.text()
+    (tmp_path / "junk.pth").write_text("not weights")
+    assert not window.detect.load_weights(str(tmp_path / "junk.pth"))
+    assert window.detect.net is None
+
+
+def test_good_weights_load_and_predict(window, tmp_path, qtbot) -> None:
+    from engine.detection.ssd import TinySSD
+
+    path = tmp_path / "tiny.pth"
+    torch.save(TinySSD(1).state_dict(), path)
+    tab = window.detect
+    tab.n_train.setValue(32)
+    with qtbot.waitSignal(tab.predict_runner.finished, timeout=120_000):
+        assert tab.load_weights(str(path), side=64)
+    assert tab.gallery.count() == 100 and tab.view.raw is not None
