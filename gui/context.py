@@ -18,11 +18,14 @@ class AppContext(QObject):
             the "Use CPU only" preference changes.
         message_posted(str, str): (level, text) for the message panel / status bar.
         network_sent(object): the Build tab hands a NetworkSpec to the Train tab.
+        augmentation_sent(object): the Augment tab hands a PipelineSpec to the Train tab
+            as the train-time transform.
     """
 
     device_changed = Signal(str)
     message_posted = Signal(str, str)
     network_sent = Signal(object)  # engine.builder.NetworkSpec, Build -> Train
+    augmentation_sent = Signal(object)  # engine.augment.PipelineSpec, Augment -> Train
     _device_found = Signal(str, str)
 
     def __init__(self, settings: QSettings | None = None, *, force_cpu: bool | None = None,
@@ -69,6 +72,10 @@ class AppContext(QObject):
         """Hand a network spec to whoever trains it (the Train tab)."""
         self.current_network = spec
         self.network_sent.emit(spec)
+
+    def send_augmentation(self, spec: object) -> None:
+        """Hand an augmentation pipeline to the Train tab as its train-time transform."""
+        self.augmentation_sent.emit(spec)
 
     # ------------------------------------------------------------ messages
     def info(self, text: str) -> None:

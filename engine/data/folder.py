@@ -4,6 +4,12 @@ Layouts accepted (class = sub-folder name)::
 
     root/train/<class>/*.png  +  root/test/<class>/*.png     (split kept as is)
     root/<class>/*.png                                       (split by seed)
+
+Every image is decoded once when the folder is opened (JPEGs at reduced scale via
+``Image.draft``), so a truncated or corrupt file is found before training, not as an
+"image file is truncated" half-way through an epoch: unreadable files are left out and
+the data's ``source`` says how many and names the first few. A file that breaks later
+(changed on disk while training) fails with its name.
 """
 
 from __future__ import annotations
@@ -24,11 +30,69 @@ def _transform(size: tuple[int, int], grayscale: bool) -> Any:
     return v2.Compose(steps)
 
 
+SHOW_SKIPPED = 3  # unreadable files named in the notice; the rest are counted
+
+
+def _load_rgb(path: str) -> Any:
+    """torchvision's PIL loader, with the file's name in any error."""
+    from PIL import Image
+
+    try:
+        with open(path, "rb") as f, Image.open(f) as img:
+            return img.convert("RGB")
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise ValueError(f"image {path} could not be read ({exc}); remove or replace it"
+                         ) from exc
+
+
+def _unreadable(path: str, size: tuple[int, int] | None) -> str | None:
+    """Why ``path`` cannot be decoded, or None if it can."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            if size is not None:
+                img.draft("RGB", (size[1], size[0]))  # JPEG: decode at reduced scale
+            img.load()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        return str(exc) or type(exc).__name__
+    return None
+
+
+def _drop_unreadable(ds: Any, size: tuple[int, int] | None) -> list[tuple[str, str]]:
+    """Remove the samples of ``ds`` (an ImageFolder) that do not decode; returns
+    ``(path, reason)`` of each."""
+    bad, keep = [], []
+    for path, label in ds.samples:
+        reason = _unreadable(path, size)
+        if reason is None:
+            keep.append((path, label))
+        else:
+            bad.append((path, reason))
+    if bad:
+        ds.samples = ds.imgs = keep
+        ds.targets = [label for _, label in keep]
+    return bad
+
+
+def skipped_notice(bad: list[tuple[str, str]], root: Path) -> str:
+    """``skipped 2 unreadable files: cats/a.jpg (image file is truncated), …``."""
+    def rel(path: str) -> str:
+        try:
+            return str(Path(path).relative_to(root))
+        except ValueError:
+            return path
+
+    shown = ", ".join(f"{rel(p)} ({why})" for p, why in bad[:SHOW_SKIPPED])
+    more = f" and {len(bad) - SHOW_SKIPPED} more" if len(bad) > SHOW_SKIPPED else ""
+    return f"skipped {len(bad)} unreadable file{'s' * (len(bad) > 1)}: {shown}{more}"
+
+
 def _image_folder(path: Path) -> Any:
     from torchvision.datasets import ImageFolder
 
     try:
-        return ImageFolder(str(path))
+        return ImageFolder(str(path), loader=_load_rgb)
     except (FileNotFoundError, OSError) as exc:
         raise ValueError(
             f"{path} is not an image folder ({exc}). Put one sub-folder per class with "
@@ -73,13 +137,21 @@ def load_image_folder(
         full = train
     else:
         full = _image_folder(root)
-    if resize is None:
+    wanted = None if resize is None else (
+        (resize, resize) if isinstance(resize, int) else tuple(resize))
+    bad = []
+    for ds in (train, test) if split else (full,):
+        bad += _drop_unreadable(ds, wanted)
+        if not ds.samples:
+            raise ValueError(f"no readable image in {ds.root}: "
+                             f"{skipped_notice(bad, root)}")
+    if wanted is None:
         from PIL import Image
 
         with Image.open(full.samples[0][0]) as first:
             size = (first.height, first.width)
     else:
-        size = (resize, resize) if isinstance(resize, int) else tuple(resize)
+        size = wanted
     transform = _transform(size, grayscale)
     if split:
         train.transform = test.transform = transform
@@ -94,5 +166,7 @@ def load_image_folder(
         train = data.Subset(full, perm[n_test:].tolist())
         test = data.Subset(full, perm[:n_test].tolist())
         source = f"image folder {root} ({test_fraction:.0%} held out, seed {seed})"
+    if bad:
+        source += f" — {skipped_notice(bad, root)}"
     shape = (1 if grayscale else 3, *size)
     return train, test, shape, tuple(full.classes), source
