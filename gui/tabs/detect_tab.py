@@ -8,9 +8,10 @@ score and NMS sliders re-filter the network's raw predictions without rerunning 
 to the Detection lab's NMS panel. Right: the validation images, worst detected first.
 
 Training goes through the engine's one loop (``engine.training.run`` with the
-``detection`` task) on this tab's ``JobRunner``. Interim: until the shared training
-views (``gui/training``: session, control bar, curves, runs list) land on main, the
-tab draws its epoch curves on a plain ``PlotPanel``.
+``detection`` task) and the shared training views of ``gui.training``: a
+``TrainingSession`` on this tab's runner, the ``ControlBar`` (Train / Pause / Resume /
+Stop, progress), ``CurvesView`` (curves from the task's metric descriptions),
+``RunsPanel`` + ``RunBook`` (this tab's own runs folder) and the ``RunRecorder``.
 """
 
 from __future__ import annotations
@@ -45,7 +46,16 @@ from gui.tabs.detect.jobs import (
     predict_split_job,
 )
 from gui.tabs.detect.prediction_view import PredictionView
-from widgets.plot_panel import PlotPanel
+from gui.training import (
+    ControlBar,
+    CurvesView,
+    Run,
+    RunBook,
+    RunRecorder,
+    RunsPanel,
+    TrainingSession,
+    task_metrics,
+)
 
 SIZES = (128, 256)
 
@@ -62,12 +72,19 @@ class DetectTab(PlaygroundTab):
         self.metrics: tuple[Any, ...] = ()
         self.run_config: Any = None
         self.train_runner = self.make_runner("train")
+        self.session = TrainingSession(self.train_runner, device_label="")
         self.predict_runner = self.make_runner("predict")
         self.view = PredictionView()
         self.gallery = Gallery()
         self._build()
-        self.train_runner.event.connect(self._on_train_runner_event)
-        self.train_runner.finished.connect(self._on_train_runner_finished)
+        self._build_recorder()
+        for problem in self.book.restore():  # earlier sessions' runs of this tab
+            self.context.warn(f"Detect: {problem}")
+        self.session.prepared.connect(self._on_session_prepared)
+        self.session.epoch_ended.connect(self._on_session_epoch_ended)
+        self.session.finished.connect(self._on_session_finished)
+        self.session.state_changed.connect(
+            lambda state: self.controls.set_state(state, can_train=True))
         self.predict_runner.event.connect(self._on_predict_runner_event)
         self.view.nms_requested.connect(self._on_view_nms_requested)
         self.view.image_dropped.connect(self._on_view_image_dropped)
@@ -100,30 +117,30 @@ class DetectTab(PlaygroundTab):
         form.addRow("epochs", self.epochs)
         form.addRow("learning rate", self.lr)
         col.addWidget(box)
-        buttons = QHBoxLayout()
-        self.train_button = QPushButton("Train")
-        self.train_button.setToolTip("Generate the banana set and train TinySSD in the "
-                                     "background")
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setEnabled(False)
-        self.stop_button.setToolTip("Stop after the current batch; the network keeps what "
-                                    "it learnt so far")
-        self.train_button.clicked.connect(self.start_training)
-        self.stop_button.clicked.connect(self.train_runner.stop)
+        self.controls = ControlBar()
+        self.controls.attach(self.session)
+        self.controls.train_button.setToolTip("Generate the banana set and train TinySSD in "
+                                              "the background")
+        self.controls.train_button.clicked.connect(lambda: self.start_training())
+        self.train_button, self.stop_button = (self.controls.train_button,
+                                               self.controls.stop_button)
+        col.addWidget(self.controls)
         self.load_button = QPushButton("Load weights…")
         self.load_button.setToolTip("Use a TinySSD state dict (.pth, e.g. saved by the CLI's "
                                     "train --save) instead of training; checked tensor by "
                                     "tensor against the network")
         self.load_button.clicked.connect(self._ask_weights)
-        buttons.addWidget(self.train_button)
-        buttons.addWidget(self.stop_button)
-        buttons.addWidget(self.load_button)
-        col.addLayout(buttons)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.load_button)
+        col.addLayout(row)
         self.status = QLabel("Not trained yet.")
         self.status.setWordWrap(True)
         col.addWidget(self.status)
-        self.curves = PlotPanel(x_label="epoch", y_label="validation figure")
-        col.addWidget(self.curves, 1)
+        self.curves = CurvesView()
+        col.addWidget(self.curves, 3)
+        self.runs_panel = RunsPanel(task_metrics("detection"))
+        col.addWidget(self.runs_panel, 1)
         right = QWidget()
         rcol = QVBoxLayout(right)
         rcol.setContentsMargins(0, 0, 0, 0)
@@ -151,46 +168,40 @@ class DetectTab(PlaygroundTab):
                          device="cpu" if self.context.force_cpu else "auto")
 
     def start_training(self, config: Any = None) -> None:
-        from engine.training import run
-
         config = config if config is not None else self.config()
         self.image_side = int(config.dataset_options.get("size", 256))
         self.run_config = config
-        self.curves.clear()
         self.status.setText("Generating the banana set and building TinySSD…")
-        self.train_button.setEnabled(False)
-        self.stop_button.setEnabled(True)
-        self.train_runner.start(lambda control: run(config, control))
+        self.session.start(config)
 
-    def _on_train_runner_event(self, event: object) -> None:
-        from engine.training.events import BatchProgress, EpochEnd, Finished, Prepared, Stopped
+    def _build_recorder(self) -> None:
+        from engine.training.runstore import default_runs_dir, new_run_id
 
-        if isinstance(event, Prepared):
-            self.prepared = event
-            self.metrics = tuple(event.metrics)
-            self.net = event.model.net
-            self.status.setText(f"{event.source}; {event.params:,} parameters "
-                                f"({event.weights}).")
-        elif isinstance(event, BatchProgress):
-            self.status.setText(f"epoch {event.epoch}: batch {event.step}/"
-                                f"{event.steps_per_epoch}, loss "
-                                f"{event.metrics.get('train_loss', float('nan')):.4f}, "
-                                f"{event.examples_per_sec:.0f} examples/s")
-        elif isinstance(event, EpochEnd):
-            for m in self.metrics:
-                value = event.metrics.get(f"test_{m.key}")
-                if value is not None:
-                    self.curves.add_series(m.label)
-                    self.curves.append(m.label, event.epoch, value)
-            figures = ", ".join(f"{m.label} {event.metrics[f'test_{m.key}']:{m.fmt}}"
-                                for m in self.metrics if f"test_{m.key}" in event.metrics)
-            self.status.setText(f"epoch {event.epoch}: {figures}")
-        elif isinstance(event, (Finished, Stopped)):
-            self.last_event = event
+        self.book = RunBook(self.runs_panel, default_runs_dir() / "detect")
 
-    def _on_train_runner_finished(self, stopped: bool) -> None:
-        self.train_button.setEnabled(True)
-        self.stop_button.setEnabled(False)
+        def make_run(p: Any) -> Run:
+            c = self.session.config
+            settings = {"size": c.dataset_options.get("size"), "n_train": c.n_train,
+                        "epochs": c.num_epochs, "lr": c.lr}
+            return Run(self.book.take_number(), "tiny-ssd", "bananas", settings, task=p.task,
+                       model=p.model, metrics=tuple(p.metrics), id=new_run_id())
+
+        self.recorder = RunRecorder(self.session, self.book, self.curves, make_run=make_run)
+        self.runs_panel.selection_changed.connect(
+            lambda numbers: self.curves.show_runs([self.book.runs[n] for n in numbers
+                                                   if n in self.book.runs]))
+
+    def _on_session_prepared(self, event: Any) -> None:
+        self.metrics = tuple(event.metrics)
+        self.net = event.model.net
+        self.status.setText(f"{event.source}; {event.params:,} parameters ({event.weights}).")
+
+    def _on_session_epoch_ended(self, event: Any) -> None:
+        figures = ", ".join(f"{m.label} {event.metrics[f'test_{m.key}']:{m.fmt}}"
+                            for m in self.metrics if f"test_{m.key}" in event.metrics)
+        self.status.setText(f"epoch {event.epoch} (validation): {figures}")
+
+    def _on_session_finished(self, stopped: bool) -> None:
         if self.net is not None:
             self.status.setText(self.status.text() + (" — stopped." if stopped else " — done."))
             self.predict_validation()
@@ -298,3 +309,9 @@ class DetectTab(PlaygroundTab):
             nms_threshold=payload["nms_threshold"],
             score_threshold=payload["score_threshold"], gt_boxes=payload["gt_boxes"],
             gt_labels=payload["gt_labels"], title=payload["title"])
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        """Stop the workers; a run that was still going is kept as stopped."""
+        ok = super().shutdown(timeout_ms)
+        self.recorder.abandon("stopped when the window closed")
+        return ok

@@ -64,10 +64,15 @@ def trained(window, qtbot):
 
 def test_train_draws_curves_of_the_tasks_metrics_then_the_gallery(trained) -> None:
     tab = trained.detect
-    names = tab.curves.series_names()
-    assert {"class error", "bbox MAE", "mAP@0.5", "mAP@[.5:.95]"} <= set(names)
-    x, y = tab.curves.series_data("class error")
-    assert list(x) == [1, 2] and np.all((y >= 0) & (y <= 1))
+    # the shared views: a run in the list, curves from the task's metric descriptions
+    assert len(tab.book.runs) == 1
+    run = next(iter(tab.book.runs.values()))
+    assert run.status == "finished"
+    assert {"test_class_err", "test_bbox_mae", "test_map50", "test_map"} <= set(run.curves)
+    xs, ys = run.curves["test_map50"]
+    assert list(xs) == [1.0, 2.0] and all(0 <= v <= 1 for v in ys)
+    names = " ".join(tab.curves.series_names())
+    assert "mAP@0.5" in names and "class error" in names
     assert tab.gallery.count() == 4
     assert tab.view.raw is not None and tab.view.image.shape == (64, 64, 3)
     assert tab.train_button.isEnabled() and not tab.stop_button.isEnabled()
@@ -77,10 +82,12 @@ def test_stop_ends_the_run_and_keeps_the_network(window, qtbot) -> None:
     tab = window.detect
     tab.start_training(tiny_config(num_epochs=50))
     qtbot.waitUntil(lambda: tab.net is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: tab.stop_button.isEnabled(), timeout=60_000)
     with qtbot.waitSignal(tab.train_runner.finished, timeout=60_000) as blocker:
         tab.stop_button.click()
     assert blocker.args == [True]
     assert "stopped" in tab.status.text()
+    assert next(iter(tab.book.runs.values())).status == "stopped"
     assert tab.train_button.isEnabled() and tab.net is not None
 
 

@@ -133,16 +133,10 @@ class NmsPanel(LabPanel):
         "handed over" entry until another image is loaded. Selects this panel."""
         lab = self.lab
         lab.canvas.set_image(image)
-        lab.image_path = ""
-        lab.gt_boxes = np.zeros((0, 4)) if gt_boxes is None else np.asarray(
-            gt_boxes, dtype=np.float64).reshape(-1, 4)
-        lab.gt_labels = list(gt_labels)
         h, w = image.shape[:2]
-        lab.info.setText(f"<b>{title}</b> {w}×{h} px — {len(boxes)} predicted boxes from "
-                         f"the Detect tab")
-        for panel in lab.panels:
-            if panel is not self:
-                panel.on_image_changed()
+        gt = np.zeros((0, 4)) if gt_boxes is None else np.asarray(gt_boxes, dtype=np.float64)
+        # the lab's state takes the image like a loaded one (every panel follows it)
+        lab.state.set_image(title.replace("/", "-"), w, h, gt.reshape(-1, 4), list(gt_labels))
         self.handed = (np.asarray(boxes, dtype=np.float64).reshape(-1, 4),
                        np.asarray(scores, dtype=np.float64).reshape(-1), list(names))
         if self.source.findText(HANDED) < 0:
