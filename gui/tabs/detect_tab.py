@@ -241,8 +241,10 @@ class DetectTab(PlaygroundTab):
         """Raw predictions for the validation images (in a worker), then the gallery."""
         from engine.data import load_dataset
 
-        c = self.run_config  # the run's own validation images (cached by the registry)
-        bundle = load_dataset(c.dataset, batch_size=c.batch_size, n_train=c.n_train,
+        c = self.run_config
+        # the run's own validation images: the registry generates (and caches) each split
+        # by its own size and seed, so one training image is enough to get them
+        bundle = load_dataset(c.dataset, batch_size=c.batch_size, n_train=1,
                               n_test=c.n_test, seed=c.seed, **c.dataset_options)
         ds = bundle.test.dataset
         self.predict_runner.start(predict_split_job(self.net, ds.X, ds.y))
