@@ -150,7 +150,10 @@ class DetectTab(PlaygroundTab):
         for w, stretch in ((left, 2), (self.view, 4), (right, 2)):
             splitter.addWidget(w)
             splitter.setStretchFactor(splitter.count() - 1, stretch)
-        splitter.setSizes([330, 620, 300])
+        splitter.setChildrenCollapsible(False)
+        splitter.setSizes([420, 680, 300])
+        self.runs_panel.setMinimumWidth(0)
+        left.setMinimumWidth(300)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)
@@ -255,6 +258,7 @@ class DetectTab(PlaygroundTab):
         elif isinstance(event, SplitPredictions):
             self.val = event
             self.refresh_gallery()
+            self.status.setText(self.found_text())
             if self.gallery.order:
                 self.show_validation_image(self.gallery.order[0])
         elif isinstance(event, ImagePredictions):
@@ -271,12 +275,32 @@ class DetectTab(PlaygroundTab):
         self.gallery.show_images(self.val.images, list(self.val.gt_boxes),
                                  [d.boxes for d in dets], quality)
 
+    def found_text(self) -> str:
+        """'Found the banana in K of N validation images' at the current thresholds."""
+        import torch
+        from torchvision.ops import box_iou
+
+        if self.val is None:
+            return ""
+        found = total = 0
+        for raw, gt in zip(self.val.raws, self.val.gt_boxes, strict=True):
+            det = self.view.filtered(raw)
+            total += len(gt)
+            if len(gt) and len(det):
+                iou = box_iou(torch.from_numpy(gt), torch.from_numpy(det.boxes))
+                found += int((iou.max(dim=1).values >= 0.5).sum())
+        score, nms = self.view.thresholds()
+        return (f"Found {found} of {total} bananas of the {len(self.val.raws)} validation "
+                f"images (a kept box with IoU ≥ 0.5) at score ≥ {score:.2f}, NMS {nms:.2f}.")
+
     def _refresh_gallery_later(self) -> None:
         from PySide6.QtCore import QTimer
 
         if not hasattr(self, "_gallery_timer"):
             self._gallery_timer = QTimer(self, singleShot=True, interval=300)
             self._gallery_timer.timeout.connect(self.refresh_gallery)
+            self._gallery_timer.timeout.connect(
+                lambda: self.status.setText(self.found_text()))
         self._gallery_timer.start()
 
     def show_validation_image(self, index: int) -> None:
