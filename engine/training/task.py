@@ -335,7 +335,11 @@ class _MapMeter(_BoxMeter):
         if self.preds:
             from torchmetrics.detection import MeanAveragePrecision
 
-            metric = MeanAveragePrecision(iou_type="bbox", box_format="xyxy")
+            try:
+                metric = MeanAveragePrecision(iou_type="bbox", box_format="xyxy")
+            except ModuleNotFoundError as exc:  # its COCO backend is a separate package
+                raise ValueError(f"mAP needs a COCO evaluator for torchmetrics: "
+                                 f"pip install pycocotools ({exc})") from exc
             cpu = [{k: v.cpu() for k, v in d.items()} for d in self.preds]
             metric.update(cpu, [{k: v.cpu() for k, v in d.items()} for d in self.truth])
             result = metric.compute()

@@ -262,7 +262,7 @@ class DetectTab(PlaygroundTab):
             if self.gallery.order:
                 self.show_validation_image(self.gallery.order[0])
         elif isinstance(event, ImagePredictions):
-            self.view.show(event.image, event.raw, None, Path(event.name).name or "image")
+            self.view.show_image(event.image, event.raw, None, Path(event.name).name or "image")
 
     def refresh_gallery(self) -> None:
         from engine.detection.ssd import detection_quality
@@ -306,7 +306,7 @@ class DetectTab(PlaygroundTab):
     def show_validation_image(self, index: int) -> None:
         if self.val is None:
             return
-        self.view.show(self.val.images[index], self.val.raws[index],
+        self.view.show_image(self.val.images[index], self.val.raws[index],
                        self.val.gt_boxes[index], f"validation image {index}")
 
     def accepts_images(self) -> bool:
@@ -317,7 +317,7 @@ class DetectTab(PlaygroundTab):
 
     def _on_view_image_dropped(self, array: np.ndarray, path: str) -> None:
         if self.net is None:
-            self.view.show(array, None, None, Path(path).name)
+            self.view.show_image(array, None, None, Path(path).name)
             self.context.warn("Detect: train TinySSD first; then dropped images get boxes")
             return
         self.predict_runner.start(predict_image_job(self.net, array, path, self.image_side))

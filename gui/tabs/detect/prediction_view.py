@@ -29,7 +29,7 @@ MAX_RAW_SHOWN = 300
 
 
 class PredictionView(QWidget):
-    """Canvas + thresholds. ``show(image, raw, gt_boxes, title)`` sets what is shown.
+    """Canvas + thresholds. ``show_image(image, raw, gt_boxes, title)`` sets what is shown.
 
     Signals:
         nms_requested(dict): "Step through NMS" pressed; image, boxes, scores, names,
@@ -87,8 +87,8 @@ class PredictionView(QWidget):
         col.addWidget(self.readout)
 
     # ------------------------------------------------------------------ state
-    def show(self, image: np.ndarray, raw: RawPredictions | None, gt: np.ndarray | None,
-             title: str) -> None:  # type: ignore[override]
+    def show_image(self, image: np.ndarray, raw: RawPredictions | None, gt: np.ndarray | None,
+                   title: str) -> None:
         self.image, self.raw, self.title = image, raw, title
         self.gt = np.zeros((0, 4), np.float32) if gt is None else np.asarray(gt)
         self.canvas.set_image(image)
