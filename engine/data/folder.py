@@ -24,11 +24,12 @@ def _transform(size: tuple[int, int], grayscale: bool) -> Any:
     return v2.Compose(steps)
 
 
-def _image_folder(path: Path) -> Any:
+def _image_folder(path: Path, loader: Any = None) -> Any:
     from torchvision.datasets import ImageFolder
 
     try:
-        return ImageFolder(str(path))
+        return ImageFolder(str(path)) if loader is None else ImageFolder(str(path),
+                                                                          loader=loader)
     except (FileNotFoundError, OSError) as exc:
         raise ValueError(
             f"{path} is not an image folder ({exc}). Put one sub-folder per class with "
@@ -43,6 +44,9 @@ def load_image_folder(
     test_fraction: float,
     grayscale: bool,
     seed: int,
+    transforms: tuple[Any, Any] | None = None,
+    input_shape: tuple[int, ...] | None = None,
+    loader: Any = None,
 ) -> tuple[data.Dataset, data.Dataset, tuple[int, ...], tuple[str, ...], str]:
     """Open an image folder as train/test datasets.
 
@@ -52,6 +56,10 @@ def load_image_folder(
         test_fraction: share of images held out when there is no ``test/`` sub-folder.
         grayscale: load as 1 channel instead of RGB.
         seed: for the random split.
+        transforms: ``(train, test)`` transforms of a loaded image, replacing the resize
+            (e.g. the book's fine-tuning crops); then ``input_shape`` is what they give.
+        loader: reads one file (``ImageFolder``'s ``loader``), e.g. one whose error
+            names the file.
 
     Returns:
         ``(train, test, input_shape (C, H, W), class_names, source)``; each item is
@@ -66,13 +74,16 @@ def load_image_folder(
         raise ValueError(f"test_fraction={test_fraction!r} must be between 0 and 1, e.g. 0.2")
     split = (root / "train").is_dir() and (root / "test").is_dir()
     if split:
-        train, test = _image_folder(root / "train"), _image_folder(root / "test")
+        train, test = _image_folder(root / "train", loader), _image_folder(root / "test", loader)
         if train.classes != test.classes:
             raise ValueError(f"{root}/train has classes {train.classes} but {root}/test has "
                              f"{test.classes}; both need the same class sub-folders")
         full = train
     else:
-        full = _image_folder(root)
+        full = _image_folder(root, loader)
+    if transforms is not None:
+        return _with_transforms(root, full, test if split else None, transforms,
+                                input_shape, test_fraction, seed, loader)
     if resize is None:
         from PIL import Image
 
@@ -96,3 +107,29 @@ def load_image_folder(
         source = f"image folder {root} ({test_fraction:.0%} held out, seed {seed})"
     shape = (1 if grayscale else 3, *size)
     return train, test, shape, tuple(full.classes), source
+
+
+def _with_transforms(root: Path, train: Any, test: Any, transforms: tuple[Any, Any],
+                     input_shape: tuple[int, ...] | None, test_fraction: float, seed: int,
+                     loader: Any) -> tuple[data.Dataset, data.Dataset, tuple[int, ...],
+                                           tuple[str, ...], str]:
+    """Train and test splits with their own transforms (a random split reads the folder
+    twice, so each side has its transform)."""
+    if input_shape is None:
+        raise ValueError("transforms need the input_shape they produce")
+    if test is not None:
+        train.transform, test.transform = transforms
+        source = f"image folder {root} (train/ and test/ sub-folders)"
+    else:
+        n_test = max(1, round(len(train) * test_fraction))
+        if n_test >= len(train):
+            raise ValueError(f"{root} has only {len(train)} images; need at least 2 to split "
+                             f"into train and test")
+        other = _image_folder(root, loader)
+        train.transform, other.transform = transforms
+        perm = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))
+        train, test = (data.Subset(train, perm[n_test:].tolist()),
+                       data.Subset(other, perm[:n_test].tolist()))
+        source = f"image folder {root} ({test_fraction:.0%} held out, seed {seed})"
+    classes = (train.dataset if isinstance(train, data.Subset) else train).classes
+    return train, test, tuple(input_shape), tuple(classes), source
