@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -273,3 +275,31 @@ def test_evaluate_a_known_net():
     assert result.accuracy == pytest.approx(np.mean(result.preds == y.numpy()))
     true, pred = int(y[result.ranked[0]]), int(result.preds[result.ranked[0]])
     assert result.cell(true, pred)[0] == result.ranked[0]
+
+
+def test_init_experiment_shows_the_scale_of_loss_and_gradients():
+    """What the two starts measurably differ in (d2l 5.4): N(0, 1) weights blow the
+    initial loss far above ln 10 (saturated units, huge logits); Xavier starts at about
+    ln 10 but the gradient still shrinks through the sigmoids (first / last layer)."""
+    from engine.builder import build
+    from engine.insight.init_experiment import init_experiment_configs, sigmoid_mlp
+    from engine.training import init_weights
+
+    configs = init_experiment_configs()
+    assert [c.init for c in configs.values()] == ["normal-1", "xavier"]
+    assert all(c.validate() is c for c in configs.values())
+    loss, ratio = {}, {}
+    for scheme in ("normal-1", "xavier"):
+        torch.manual_seed(0)
+        net = build(sigmoid_mlp(4))
+        init_weights(net, scheme)
+        X, y = torch.rand(64, 1, 28, 28), torch.randint(0, 10, (64,))
+        value = F.cross_entropy(net(X), y)
+        value.backward()
+        stats = param_stats(net)
+        norms = dict(zip(stats.names, stats.grad_norm, strict=True))
+        layers = stats.layer_names()
+        loss[scheme], ratio[scheme] = value.item(), norms[layers[0]] / norms[layers[-1]]
+    assert loss["normal-1"] > 2 * math.log(10)
+    assert loss["xavier"] == pytest.approx(math.log(10), rel=0.2)
+    assert ratio["xavier"] < 0.05 < ratio["normal-1"]
