@@ -18,11 +18,14 @@ class AppContext(QObject):
             the "Use CPU only" preference changes.
         message_posted(str, str): (level, text) for the message panel / status bar.
         network_sent(object): the Build tab hands a NetworkSpec to the Train tab.
+        model_shared(object, str): a trained network (``engine.training.RunModel``) and
+            its title, shared by the Train tab when a run ends, for the Inside tab.
     """
 
     device_changed = Signal(str)
     message_posted = Signal(str, str)
     network_sent = Signal(object)  # engine.builder.NetworkSpec, Build -> Train
+    model_shared = Signal(object, str)  # engine.training.RunModel, title: Train -> Inside
     _device_found = Signal(str, str)
 
     def __init__(self, settings: QSettings | None = None, *, force_cpu: bool | None = None,
@@ -35,6 +38,7 @@ class AppContext(QObject):
         self.device_label = "detecting…"
         self.device_ready = False
         self.current_network = None  # last NetworkSpec sent from the Build tab
+        self.current_model: tuple[object, str] | None = None  # last trained (model, title)
         self._device_found.connect(self._on_device_found)
 
     # -------------------------------------------------------------- device
@@ -69,6 +73,11 @@ class AppContext(QObject):
         """Hand a network spec to whoever trains it (the Train tab)."""
         self.current_network = spec
         self.network_sent.emit(spec)
+
+    def share_model(self, model: object, title: str) -> None:
+        """Offer a trained network (a run's ``RunModel``) to the views that look inside."""
+        self.current_model = (model, title)
+        self.model_shared.emit(model, title)
 
     # ------------------------------------------------------------ messages
     def info(self, text: str) -> None:

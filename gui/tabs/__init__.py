@@ -42,6 +42,10 @@ TABS: tuple[TabSpec, ...] = (
     TabSpec("train", "Train", "gui.tabs.train_tab", "TrainTab",
             "train a network on a dataset with live loss / accuracy curves; compare runs, "
             "save checkpoints (d2l 3.4, 4.5, 7.6)"),
+    TabSpec("inside", "Inside", "gui.tabs.inside_tab", "InsideTab",
+            "look inside a network on your own image: feature maps, attributions "
+            "(saliency, integrated gradients, Grad-CAM), confusion matrix and the most "
+            "wrong test samples (d2l 7.2, 7.6)"),
 )
 
 

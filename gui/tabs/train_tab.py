@@ -356,6 +356,8 @@ class TrainTab(PlaygroundTab):
             run.status, run.reason = "stopped", f"stopped by user{where}"
             self.show_banner("info", f"Run {run.number}: {run.reason}")
         self._last_progress = None
+        if run.model is not None and run.status == "finished":
+            self.context.share_model(run.model, f"run {run.number}: {run.network}")
         if (run.task == "regression" and run.model is not None and run.status != "diverged"
                 and run.dataset == "synthetic-linear"):
             run.learned = learned_linear(run.model.net, TRUE_W, TRUE_B)

@@ -1,0 +1,276 @@
+"""Inside tab: look inside a network on an input — feature maps, attributions and
+evaluation views (d2l 7.2 / 7.6 on your own image, CNN Explainer style).
+
+The network is a finished run shared by the Train tab, the network sent from Build, an
+untrained preset, or a checkpoint file; the input a test sample of its dataset or a
+dropped image (resized / greyscaled to what the net takes, with a note). Every engine
+call runs on a worker (``gui/tabs/inside/jobs.py``) and comes back as ready numpy images.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QTabWidget, QWidget
+
+from gui.context import AppContext
+from gui.dialogs import ask_path
+from gui.tabs.base import PlaygroundTab
+
+from .inside.attribution_view import PREDICTED, AttributionView
+from .inside.evaluation_view import EvaluationView
+from .inside.jobs import (
+    AttributionReady,
+    Gallery,
+    MapsReady,
+    Source,
+    SubjectReady,
+    attribution_job,
+    evaluation_job,
+    load_subject_job,
+    maps_job,
+)
+from .inside.maps_view import FeatureMapsView
+from .inside.source_panel import CHECKPOINT, PRESETS, SourcePanel
+
+DIR_KEY = "inside/checkpoint_dir"
+PAGES = ("Feature maps", "Attribution", "Evaluation")
+
+
+class InsideTab(PlaygroundTab):
+    key = "inside"
+    title = "Inside"
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(context, parent)
+        self.subject: Any = None
+        self.samples: Any = None
+        self.x: Any = None  # the current input tensor (C, H, W)
+        self.true_name = ""
+        self._shared_model: tuple[Any, str] | None = context.current_model
+        self._build()
+        self._connect()
+        self._refresh_sources(select_first=True)
+
+    # ------------------------------------------------------------------ building
+    def _build(self) -> None:
+        self.source = SourcePanel()
+        self.source.setMinimumWidth(260)
+        self.maps = FeatureMapsView()
+        self.attribution = AttributionView()
+        self.evaluation = EvaluationView()
+        self.pages = QTabWidget()
+        for page, title in zip((self.maps, self.attribution, self.evaluation), PAGES,
+                               strict=True):
+            self.pages.addTab(page, title)
+        self.banner = QLabel("")
+        self.banner.setWordWrap(True)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.source)
+        split.addWidget(self.pages)
+        split.setStretchFactor(1, 3)
+        split.setSizes([300, 900])
+        layout = QHBoxLayout(self)
+        layout.addWidget(split)
+        self.subject_runner = self.make_runner("network")
+        self.maps_runner = self.make_runner("maps")
+        self.attr_runner = self.make_runner("attribution")
+        self.eval_runner = self.make_runner("evaluation")
+
+    def _connect(self) -> None:
+        self.source.source_chosen.connect(self._on_source_chosen)
+        self.source.sample_chosen.connect(self._on_sample_chosen)
+        self.source.image_dropped.connect(self._on_image_dropped)
+        self.source.open_button.clicked.connect(self._ask_image)
+        self.maps.refresh_requested.connect(self.refresh_maps)
+        self.maps.scale_changed.connect(lambda _on: self.refresh_maps())
+        self.attribution.requested.connect(self._on_attribution_requested)
+        self.evaluation.evaluate_requested.connect(self.evaluate)
+        self.evaluation.cell_clicked.connect(self._on_cell_clicked)
+        self.pages.currentChanged.connect(self._on_page_changed)
+        self.subject_runner.event.connect(self._on_subject_event)
+        self.maps_runner.event.connect(self._on_maps_event)
+        self.attr_runner.event.connect(self._on_attr_event)
+        self.eval_runner.event.connect(self._on_eval_event)
+        self.maps_runner.failed.connect(self.maps.show_message)
+        self.attr_runner.failed.connect(self.attribution.show_message)
+        self.eval_runner.failed.connect(self.evaluation.show_message)
+        self.subject_runner.failed.connect(self.source.weights.setText)
+        self.context.model_shared.connect(self._on_model_shared)
+        self.context.network_sent.connect(lambda _spec: self._refresh_sources())
+
+    def _refresh_sources(self, *, select_first: bool = False) -> None:
+        from engine.models import ModelRef
+
+        entries: list[tuple[str, Source]] = []
+        if self._shared_model is not None:
+            model, title = self._shared_model
+            entries.append((f"Trained: {title}", Source("run", title, model=model)))
+        spec = self.context.current_network
+        if spec is not None:
+            entries.append((f"From Build: {spec.name} (untrained)",
+                            Source("ref", f"{spec.name} (untrained)",
+                                   ref=ModelRef.from_spec(spec))))
+        for name in PRESETS:
+            entries.append((f"Preset: {name} (untrained)",
+                            Source("ref", f"{name} (untrained)", ref=ModelRef.preset(name))))
+        keep = 0 if select_first else self.source.source_index()
+        self.source.set_sources(entries, keep if keep < len(entries) else 0)
+        if select_first:
+            self.load_source(entries[0][1])
+
+    # ------------------------------------------------------------------ actions
+    def load_source(self, source: Source) -> None:
+        self.source.weights.setText(f"Loading {source.title or source.path}…")
+        self.subject_runner.start(load_subject_job(source))
+
+    def set_input_image(self, rgb: Any, name: str) -> None:
+        """Feed a dropped / opened RGB image to the network (fitted to its input)."""
+        if self.subject is None:
+            return
+        from engine.insight.features import fit_input
+
+        try:
+            x, notes = fit_input(rgb, self.subject.input_shape, mean=self.subject.mean,
+                                 std=self.subject.std)
+        except ValueError as exc:
+            self.source.input_note.setText(str(exc))
+            self.context.warn(f"Inside: {exc}")
+            return
+        self.true_name = ""
+        self._set_input(x, f"{name}: " + ("; ".join(notes) if notes else "used as it is"))
+
+    def _set_input(self, x: Any, note: str) -> None:
+        from .inside.render import input_image
+
+        self.x = x
+        self.source.show_input(input_image(x.numpy(), self.subject.mean, self.subject.std), note)
+        self.refresh_maps()
+        if self.pages.currentWidget() is self.attribution:
+            self.attribution._emit()
+
+    def refresh_maps(self) -> None:
+        if self.subject is None or self.x is None:
+            return
+        self.maps.show_message("computing…")
+        self.maps_runner.start(maps_job(self.subject, self.x, shared=self.maps.shared.isChecked()))
+
+    def evaluate(self) -> None:
+        if self.subject is None:
+            return
+        if self.samples is None:
+            self.evaluation.show_message("This network has no test set to evaluate on (see "
+                                         "the note under the input).")
+            return
+        self.evaluation.show_message("evaluating…")
+        self.eval_runner.start(evaluation_job(self.subject, self.samples,
+                                              device=self.context.device))
+
+    # ------------------------------------------------------------------ slots
+    def _on_source_chosen(self, source: object) -> None:
+        if source == CHECKPOINT:
+            path = ask_path(self, self.context.settings, DIR_KEY, "Open checkpoint",
+                            file_filter="Checkpoints (*.pt *.pth);;All files (*)")
+            if path:
+                self.load_source(Source("checkpoint", path=path))
+            return
+        self.load_source(source)  # type: ignore[arg-type]
+
+    def _on_model_shared(self, model: object, title: str) -> None:
+        self._shared_model = (model, title)
+        self._refresh_sources()
+
+    def _on_subject_event(self, event: object) -> None:
+        if not isinstance(event, SubjectReady):
+            return
+        self.subject, self.samples = event.subject, event.samples
+        n = len(event.samples.X) if event.samples is not None else 0
+        self.source.set_subject(event.subject.title, event.subject.weights, n, event.sample_note)
+        self.attribution.set_network(event.subject.class_names, event.convs)
+        self.evaluation.result = None
+        self.evaluation.show_message("")
+        if n:
+            self._on_sample_chosen(self.source.sample.value())
+        elif self.x is not None:
+            self.maps.clear("Drop an image on the input to see its feature maps.")
+
+    def _on_sample_chosen(self, index: int) -> None:
+        if self.samples is None or not 0 <= index < len(self.samples.X):
+            return
+        label = int(self.samples.y[index])
+        names = self.samples.class_names or self.subject.class_names
+        self.true_name = names[label] if label < len(names) else str(label)
+        self._set_input(self.samples.X[index], f"test sample {index} of "
+                                               f"{self.samples.source}")
+
+    def _on_image_dropped(self, rgb: object, name: str) -> None:
+        self.set_input_image(rgb, name)
+
+    def _ask_image(self) -> None:
+        from gui.image_io import image_file_filter
+
+        path = ask_path(self, self.context.settings, "inside/image_dir", "Open image",
+                        file_filter=image_file_filter())
+        if path:
+            self.open_image(path)
+
+    def _on_maps_event(self, event: object) -> None:
+        if not isinstance(event, MapsReady):
+            return
+        ins = event.inspection
+        self.maps.set_maps(ins.maps, event.mosaics, ins.notes)
+        self.maps.show_message(f"{len(ins.maps)} convolution layers" if ins.maps else "")
+        self.source.show_predictions(ins.prediction, self.true_name)
+
+    def _on_page_changed(self, index: int) -> None:
+        if self.pages.widget(index) is self.attribution and self.x is not None:
+            self.attribution._emit()
+
+    def _on_attribution_requested(self, method: str, target: int, layer: str) -> None:
+        if self.subject is None or self.x is None:
+            return
+        self.attribution.show_message("computing…")
+        self.attr_runner.start(attribution_job(
+            self.subject, self.x, method=method, target=None if target == PREDICTED else target,
+            layer=layer or None))
+
+    def _on_attr_event(self, event: object) -> None:
+        if isinstance(event, AttributionReady):
+            self.attribution.show_result(event.attribution, event.input_rgb, event.overlay_rgb,
+                                         self.subject.class_names)
+
+    def _on_eval_event(self, event: object) -> None:
+        from engine.insight.evaluation import EvalProgress, Evaluation
+
+        if isinstance(event, EvalProgress):
+            self.evaluation.show_progress(event.done, event.total)
+        elif isinstance(event, Evaluation):
+            self.evaluation.set_result(event)
+        elif isinstance(event, Gallery):
+            self.evaluation.set_gallery("Test samples, most wrong first", event.indices,
+                                        event.images)
+
+    def _on_cell_clicked(self, true: int, predicted: int) -> None:
+        result = self.evaluation.result
+        if result is None or self.samples is None:
+            return
+        from .inside.jobs import gallery
+
+        if true < 0:
+            indices, title = result.ranked[:60], "Test samples, most wrong first"
+        else:
+            cell = result.cell(true, predicted)
+            names = result.class_names
+            indices = cell[:60]
+            title = (f"true {names[true]}, predicted {names[predicted]}: {len(cell)} samples"
+                     + (" (first 60, highest loss first)" if len(cell) > 60 else ""))
+        g = gallery(self.subject, self.samples, indices)  # ≤ 60 thumbnails: cheap
+        self.evaluation.set_gallery(title, g.indices, g.images)
+
+    # ------------------------------------------------------------------ PlaygroundTab
+    def accepts_images(self) -> bool:
+        return True
+
+    def open_image(self, path: str) -> bool:
+        return self.source.canvas.load_file(path)

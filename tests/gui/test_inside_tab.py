@@ -1,0 +1,125 @@
+"""Inside tab: feature maps, attribution and evaluation views render for a tiny net;
+dropped images are fitted; bad input gives messages; a trained run is offered."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gui.tabs.inside.jobs import Source
+from gui.tabs.inside_tab import InsideTab
+
+
+@pytest.fixture
+def tab(qtbot, context):
+    t = InsideTab(context)
+    qtbot.addWidget(t)
+    t.resize(1280, 800)
+    t.show()
+    qtbot.waitExposed(t)
+    qtbot.waitUntil(lambda: t.subject is not None and t.maps.layer_count() > 0, timeout=60000)
+    yield t
+    t.shutdown()
+
+
+def test_lenet_maps_render_and_enlarge(tab, qtbot):
+    assert tab.subject.title == "lenet (untrained)" and tab.subject.input_shape == (1, 28, 28)
+    assert tab.maps.layer_count() == 2
+    shapes = [m.shape for m in tab.maps._maps]
+    assert shapes == [(6, 28, 28), (16, 10, 10)]
+    label = tab.maps.rows_layout.itemAt(3).widget()  # layer 2's grid
+    m = label.mosaic
+    assert (m.cols * m.rows >= 16) and m.channels == 16
+    label.channel_clicked.emit(5)
+    assert tab.maps.enlarged == (1, 5) and "channel 5" in tab.maps.big_title.text()
+    assert "%" in tab.source.predictions.text() and "true class" in tab.source.predictions.text()
+    image = tab.maps.grab().toImage()
+    assert image.width() > 0
+
+
+def test_colour_scale_toggle_and_sample_change_refresh(tab, qtbot):
+    before = tab.maps._mosaics[0].image.copy()
+    with qtbot.waitSignal(tab.maps_runner.finished, timeout=30000):
+        tab.maps.shared.setChecked(False)
+    after = tab.maps._mosaics[0].image
+    assert before.shape == after.shape and not np.array_equal(before, after)
+    with qtbot.waitSignal(tab.maps_runner.finished, timeout=30000):
+        tab.source.sample.setValue(3)
+    assert "test sample 3" in tab.source.input_note.text()
+
+
+def test_dropped_colour_image_is_fitted_with_a_note(tab, qtbot):
+    rgb = np.zeros((60, 90, 3), np.uint8)
+    rgb[10:50, 20:70] = (255, 200, 0)
+    with qtbot.waitSignal(tab.maps_runner.finished, timeout=30000):
+        tab.set_input_image(rgb, "photo.png")
+    note = tab.source.input_note.text()
+    assert "greyscale" in note and "90×60" in note and "photo.png" in note
+    assert tuple(tab.x.shape) == (1, 28, 28)
+
+
+def test_attribution_views_render(tab, qtbot):
+    tab.pages.setCurrentWidget(tab.attribution)
+    for method in ("saliency", "integrated-gradients", "grad-cam"):
+        tab.attribution.method.setCurrentIndex(tab.attribution.method.findData(method))
+        with qtbot.waitSignal(tab.attr_runner.finished, timeout=30000):
+            tab.attribution._emit()
+        assert tab.attribution.overlay.pixmap() is not None
+        assert not tab.attribution.overlay.pixmap().isNull()
+        assert "predicts" in tab.attribution.summary.text()
+    assert "layer 3" in tab.attribution.summary.text()  # Grad-CAM's default: the last conv
+
+
+def test_evaluation_confusion_matrix_cells_and_gallery(tab, qtbot):
+    tab.pages.setCurrentWidget(tab.evaluation)
+    with qtbot.waitSignal(tab.eval_runner.finished, timeout=60000):
+        tab.evaluate()
+    result = tab.evaluation.result
+    assert result is not None and result.confmat.sum() == len(result.labels) > 0
+    table = tab.evaluation.confusion
+    assert table.rowCount() == table.columnCount() == 10
+    assert sum(int(table.item(i, j).text()) for i in range(10) for j in range(10)) == \
+        result.confmat.sum()
+    assert tab.evaluation.gallery.count() == 60
+    first = result.ranked[0]
+    assert str(int(first)) in tab.evaluation.gallery.item(0).toolTip()
+    true, pred = int(result.labels[first]), int(result.preds[first])
+    tab.evaluation.cell_clicked.emit(true, pred)
+    assert tab.evaluation.gallery.count() == min(60, len(result.cell(true, pred)))
+    assert "samples" in tab.evaluation.gallery_title.text()
+    assert tab.evaluation.classes.rowCount() == 10
+
+
+def test_network_without_conv_says_so(tab, qtbot):
+    from engine.models import ModelRef
+
+    with qtbot.waitSignal(tab.maps_runner.finished, timeout=60000):
+        tab.load_source(Source("ref", "mlp (untrained)", ref=ModelRef.preset("mlp")))
+    qtbot.waitUntil(lambda: tab.subject.title == "mlp (untrained)", timeout=30000)
+    qtbot.waitUntil(lambda: "no convolutional layer" in tab.maps.rows.findChildren(
+        type(tab.maps.status))[0].text() if tab.maps.rows.findChildren(
+        type(tab.maps.status)) else False, timeout=30000)
+    assert tab.attribution.layer.count() == 0
+
+
+def test_bad_checkpoint_gives_a_message(tab, qtbot, tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"garbage")
+    with qtbot.waitSignal(tab.subject_runner.finished, timeout=30000):
+        tab.load_source(Source("checkpoint", path=str(bad)))
+    assert "not a readable checkpoint" in tab.source.weights.text()
+
+
+def test_a_shared_trained_run_is_offered_and_loads(tab, qtbot, context):
+    from engine.models import ModelRef
+    from engine.training import Prepared, RunConfig, run
+
+    cfg = RunConfig(model=ModelRef.preset("lenet"), dataset="procedural-shapes", n_train=64,
+                    n_test=32, batch_size=32, num_epochs=1, lr=0.9, device="cpu")
+    model = next(e for e in run(cfg) if isinstance(e, Prepared)).model
+    context.share_model(model, "run 1: lenet")
+    assert tab.source.network.itemText(0) == "Trained: run 1: lenet"
+    with qtbot.waitSignal(tab.maps_runner.finished, timeout=60000):
+        tab.source._on_network_activated(0)
+    qtbot.waitUntil(lambda: tab.subject.title == "run 1: lenet", timeout=30000)
+    assert tab.subject.net is model.net
