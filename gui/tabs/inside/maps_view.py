@@ -134,7 +134,9 @@ class FeatureMapsView(QWidget):
             title = QLabel(f"<b>{m.label}</b> — values {mos.lo:.3g} … {mos.hi:.3g}"
                            + (f" (first {mos.channels} of {m.shape[0]} channels)"
                               if mos.channels < m.shape[0] else ""))
-            zoom = int(np.clip(width // max(1, mos.image.shape[1]), 1, 8))
+            # fit the width, but keep a tile under ~100 px so many layers fit in view
+            zoom = int(np.clip(min(width // max(1, mos.image.shape[1]),
+                                   100 // max(1, mos.tile_h)), 1, 8))
             label = MosaicLabel(mos, zoom)
             label.channel_clicked.connect(lambda c, i=i: self.enlarge(i, c))
             self.rows_layout.addWidget(title)

@@ -122,10 +122,13 @@ class SourcePanel(QWidget):
         if prediction is None:
             self.predictions.setText("—")
             return
-        lines = []
+        rows = []
         for name, p in zip(prediction.names, prediction.probs, strict=True):  # type: ignore[attr-defined]
-            bar = "█" * max(1, round(p * 20))
             mark = " ✓" if true_name and name == true_name else ""
-            lines.append(f"<tt>{bar}</tt> {p:.1%} {name}{mark}")
+            width = max(1, round(p * 120))
+            rows.append(f"<tr><td align='right'>{p:.1%}</td><td><table cellspacing=0 "
+                        f"cellpadding=0><tr><td bgcolor='#1a73e8' width={width} "
+                        f"height=10></td></tr></table></td><td>{name}{mark}</td></tr>")
         head = f"true class: <b>{true_name}</b><br>" if true_name else ""
-        self.predictions.setText(head + "<br>".join(lines))
+        lines = ["<table cellspacing=3>", *rows, "</table>"]
+        self.predictions.setText(head + "".join(lines))
