@@ -15,23 +15,37 @@ from __future__ import annotations
 
 import json
 import os
-import warnings
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from engine.files import atomic_path, write_text_atomic
 
 if TYPE_CHECKING:  # torch is imported lazily: loading an image must not wait for it
     import torch
 
-#: Refuse images with more pixels than this (decompression-bomb guard): ~ 16k x 12k.
-MAX_PIXELS = 200_000_000
 #: Images whose longer side exceeds this are downscaled on load (with a notice).
 MAX_SIDE = 4096
+#: Refuse to decode more pixels than this at full resolution (~1 GB while decoding).
+#: JPEGs are decoded at 1/2, 1/4 or 1/8 size when that is all the display needs, so
+#: this limits what is decoded, not what the file declares.
+MAX_DECODE_PIXELS = 250_000_000
+#: Files above this many pixels must hold a plausible amount of data: PIL's own
+#: warning threshold, which this module replaces with the checks below.
+BOMB_CHECK_PIXELS = 89_478_485
+#: Uncompressed bytes per file byte beyond which no real image can be: deflate (PNG,
+#: TIFF) stops near 1032:1, LZW (GIF, TIFF) near 2730:1, JPEG far lower.
+MAX_COMPRESSION = 10_000
+# Bits per pixel of the uncompressed image by PIL mode (8 for anything unlisted).
+_MODE_BITS = {"1": 1, "L": 8, "P": 8, "LA": 16, "PA": 16, "La": 16, "RGB": 24,
+              "YCbCr": 24, "LAB": 24, "HSV": 24, "RGBA": 32, "RGBa": 32, "RGBX": 32,
+              "CMYK": 32, "I": 32, "F": 32}
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".gif")
 
@@ -85,51 +99,55 @@ def load_image(path: str | os.PathLike[str], *, max_side: int = MAX_SIDE) -> Loa
     if path.is_dir():
         raise ValueError(f"'{path}' is a folder, not an image file.")
     notices: list[str] = []
+    w = h = 0
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
-                w, h = im.size
-                if w * h > MAX_PIXELS:
-                    raise ValueError(
-                        f"'{name}' is {w}×{h} = {w * h / 1e6:.0f} megapixels, more than the "
-                        f"{MAX_PIXELS / 1e6:.0f} MP this app will decode. Downscale it first."
-                    )
-                mode = im.mode
-                if getattr(im, "n_frames", 1) > 1:
-                    im.seek(0)
-                    notices.append(f"showing the first of {im.n_frames} frames")
-                if w * h > 4 * max_side * max_side:
-                    # Let the decoder skip detail we would throw away (JPEG draft mode).
-                    im.draft("RGB", (max_side, max_side))
-                im.load()
-                im = ImageOps.exif_transpose(im)
-                shown_from = im.size
-                if max(im.size) > max_side:
-                    # Shrink before converting: 16-bit or RGBA conversion of a huge
-                    # image in full would cost seconds and gigabytes.
-                    im = im.copy()
-                    im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-                array = _to_rgb_array(im, notices)
+        with _own_bomb_checks(), Image.open(path) as im:
+            w, h = im.size
+            mode = im.mode
+            _check_decodable(name, im, path.stat().st_size)
+            if getattr(im, "n_frames", 1) > 1:
+                im.seek(0)
+                notices.append(f"showing the first of {im.n_frames} frames")
+            target = _fit_size(w, h, max_side)
+            if target != (w, h):
+                # JPEG: decode at 1/2, 1/4 or 1/8 scale, still at least the target size,
+                # so the full-size image is never in memory (a no-op for other formats).
+                im.draft("RGB", target)
+            _check_decode_budget(name, im, (w, h))
+            orientation = im.getexif().get(_EXIF_ORIENTATION, 1)
+            im.load()
+            if im.size != target:
+                # Shrink before converting and rotating: conversion, EXIF transposition
+                # and RGBA compositing of a huge image in full would cost seconds and
+                # gigabytes. ``reducing_gap`` first box-reduces by an integer factor.
+                if im.mode in ("1", "P"):  # resampling would fall back to nearest
+                    im = im.convert("RGBA" if "transparency" in im.info else
+                                    "RGB" if im.mode == "P" else "L")
+                im = im.resize(target, Image.Resampling.LANCZOS, reducing_gap=3.0)
+            if orientation in _EXIF_TRANSPOSE:  # read from the file: resize drops it
+                im = im.transpose(_EXIF_TRANSPOSE[orientation])
+            array = _to_rgb_array(im, notices)
     except ValueError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+    except Image.DecompressionBombError as exc:  # only if another check is stricter
         raise ValueError(f"'{name}' is too large to decode safely ({exc}).") from exc
     except UnidentifiedImageError as exc:
         raise ValueError(
             f"'{name}' is not an image this app can read. Supported: "
             f"{', '.join(s.lstrip('.') for s in IMAGE_SUFFIXES)}."
         ) from exc
+    except MemoryError as exc:
+        raise ValueError(f"'{name}' ({w}×{h}) needs more memory to decode than is free; "
+                         "close other programs or save the image smaller.") from exc
     except (OSError, SyntaxError, EOFError) as exc:
         raise ValueError(
             f"'{name}' could not be decoded: it looks truncated or corrupt ({exc}).") from exc
 
-    array, _ = _limit_size(array, max_side)  # no-op unless a decoder ignored thumbnail
-    if (array.shape[1], array.shape[0]) != shown_from:
-        sw, sh = shown_from
-        notices.append(
-            f"downscaled from {sw}×{sh} to {array.shape[1]}×{array.shape[0]} for display"
-        )
+    array, _ = _limit_size(array, max_side)  # no-op unless a decoder ignored the target
+    shown_w, shown_h = (h, w) if orientation in _SWAPS_SIDES else (w, h)
+    if (array.shape[1], array.shape[0]) != (shown_w, shown_h):
+        notices.append(f"downscaled from {shown_w}×{shown_h} to "
+                       f"{array.shape[1]}×{array.shape[0]} for display")
     return LoadedImage(
         array=array,
         path=str(path),
@@ -139,12 +157,97 @@ def load_image(path: str | os.PathLike[str], *, max_side: int = MAX_SIDE) -> Loa
     )
 
 
+_EXIF_ORIENTATION = 0x0112
+_SWAPS_SIDES = (5, 6, 7, 8)  # EXIF orientations that turn the image by 90°
+_EXIF_TRANSPOSE = {  # as ImageOps.exif_transpose
+    2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+class _PilLimitLift:
+    """Lifts PIL's fixed pixel-count limit while at least one ``load_image`` runs.
+
+    PIL warns above ~89 MP and refuses above ~179 MP whatever the file holds, which
+    refuses ordinary 108 MP and 200 MP phone photos. Inside ``load_image`` the pixel
+    count is judged against the file's size (``_check_decodable``) and what is decoded
+    against memory (``_check_decode_budget``) instead. The limit is a PIL global, so
+    the lift is counted: loads on several threads overlap freely, the first one in
+    saves PIL's value and the last one out restores it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = 0
+        self._saved: int | None = None
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._count == 0:
+                self._saved = Image.MAX_IMAGE_PIXELS
+                Image.MAX_IMAGE_PIXELS = None
+            self._count += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._count -= 1
+                if self._count == 0:
+                    Image.MAX_IMAGE_PIXELS = self._saved
+
+
+_own_bomb_checks = _PilLimitLift()
+
+
+def _fit_size(w: int, h: int, max_side: int) -> tuple[int, int]:
+    """(w, h) shrunk so the longer side is at most ``max_side``, aspect kept."""
+    if max(w, h) <= max_side:
+        return w, h
+    scale = max_side / max(w, h)
+    return max(1, round(w * scale)), max(1, round(h * scale))
+
+
+def _check_decodable(name: str, im: Image.Image, file_bytes: int) -> None:
+    """Refuse decompression bombs: a huge pixel count that the file's data cannot hold."""
+    w, h = im.size
+    if w * h <= BOMB_CHECK_PIXELS:
+        return
+    raw = w * h * _MODE_BITS.get(im.mode, 8) / 8
+    if raw > MAX_COMPRESSION * max(file_bytes, 1):
+        raise ValueError(
+            f"'{name}' claims {w}×{h} pixels ({w * h / 1e6:,.0f} MP) but the file holds "
+            f"only {_bytes_text(file_bytes)}: no real image compresses that far. It is "
+            "damaged or a decompression bomb, so it was not decoded.")
+
+
+def _check_decode_budget(name: str, im: Image.Image, size: tuple[int, int]) -> None:
+    """Refuse images whose decoding (at the size the decoder will produce) needs too much."""
+    dw, dh = im.size  # after draft(): what the decoder will really produce
+    if dw * dh <= MAX_DECODE_PIXELS:
+        return
+    w, h = size
+    raise ValueError(
+        f"'{name}' is {w}×{h} ({w * h / 1e6:,.0f} MP); decoding it needs about "
+        f"{dw * dh * 4 / 1e9:.1f} GB of memory, more than the "
+        f"{MAX_DECODE_PIXELS / 1e6:.0f} MP this app decodes at once. Save it smaller "
+        "(or as a JPEG, which is decoded at reduced size) and open it again.")
+
+
+def _bytes_text(n: int) -> str:
+    if n < 10_000:
+        return f"{n:,} bytes"
+    return f"{n / 1e3:.0f} KB" if n < 1_000_000 else f"{n / 1e6:.2f} MB"
+
+
 def image_file_size(path: str | os.PathLike[str]) -> tuple[int, int]:
     """(width, height) stored in the file's header, without decoding the pixels."""
     try:
-        with Image.open(path) as im:
+        with _own_bomb_checks(), Image.open(path) as im:
             return im.size
-    except (OSError, UnidentifiedImageError) as exc:
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
         raise ValueError(f"'{Path(path).name}' is not a readable image: {exc}") from exc
 
 

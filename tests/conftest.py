@@ -14,6 +14,14 @@ if str(ROOT) not in sys.path:
 import pytest  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _app_data_in_tmp(tmp_path, monkeypatch):
+    """The app's data folder (datasets, kept runs) in a temp folder: tests never read or
+    write the user's runs."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "xdg-data"))
+
+
 def pytest_collection_modifyitems(config, items):
     """Skip ``@pytest.mark.needs_cuda`` tests where torch sees no CUDA device (torch is
     imported only when such a test was collected)."""

@@ -6,7 +6,8 @@ zooming stay cheap. Labels are separate text items and are capped, because
 thousands of text items would be slow and unreadable anyway.
 
 ``EditableBox`` is a draggable, resizable rectangle (pyqtgraph ``RectROI``) whose
-geometry is reported in image-pixel xyxy.
+geometry is reported in image-pixel xyxy. Given ``bounds`` (the image), it stays
+inside them: a drag stops at the edge, a corner handle is held at the edge.
 """
 
 from __future__ import annotations
@@ -160,13 +161,18 @@ class BoxLayer(pg.GraphicsObject):
 
 
 class EditableBox(pg.RectROI):
-    """A draggable, resizable box; ``box_changed`` carries (x1, y1, x2, y2) pixels."""
+    """A draggable, resizable box; ``box_changed`` carries (x1, y1, x2, y2) pixels.
+
+    ``box_changed`` fires while it moves, ``box_finished`` once when a drag or resize
+    ends. ``bounds`` (x1, y1, x2, y2) keeps it inside a rectangle (the image).
+    """
 
     box_changed = Signal(object)  # np.ndarray[4]
     box_finished = Signal(object)
 
     def __init__(self, box: Sequence[float], *, color: ColorLike = "#00e0ff",
-                 label: str = "", movable: bool = True) -> None:
+                 label: str = "", movable: bool = True,
+                 bounds: Sequence[float] | None = None) -> None:
         x1, y1, x2, y2 = (float(v) for v in box)
         pen = pg.mkPen(to_qcolor(color), width=2)
         super().__init__([x1, y1], [max(x2 - x1, 1.0), max(y2 - y1, 1.0)], pen=pen,
@@ -174,6 +180,8 @@ class EditableBox(pg.RectROI):
         self.addScaleHandle([0, 0], [1, 1])
         self.addScaleHandle([1, 0], [0, 1])
         self.addScaleHandle([0, 1], [1, 0])
+        self._movable = movable
+        self.set_bounds(bounds)
         self._label = pg.TextItem(label, color="w", fill=pg.mkBrush(to_qcolor(color).darker()),
                                   anchor=(0, 1)) if label else None
         if self._label is not None:
@@ -193,6 +201,44 @@ class EditableBox(pg.RectROI):
     def set_label(self, text: str) -> None:
         if self._label is not None:
             self._label.setText(text)
+
+    def set_bounds(self, bounds: Sequence[float] | None) -> None:
+        """Keep the box inside (x1, y1, x2, y2), or anywhere when None."""
+        if bounds is None:
+            self.maxBounds = None
+            return
+        x1, y1, x2, y2 = (float(v) for v in bounds)
+        self.maxBounds = QRectF(x1, y1, x2 - x1, y2 - y1)
+
+    def set_interactive(self, on: bool) -> None:
+        """Off: the box ignores the mouse (drags reach the view, e.g. to draw a box)."""
+        self.translatable = bool(on) and self._movable
+        for handle in self.getHandles():
+            handle.setVisible(bool(on))  # hidden items get no hover or drag events
+
+    def is_interactive(self) -> bool:
+        return all(h.isVisible() for h in self.getHandles())
+
+    def movePoint(self, handle, pos, modifiers=None, finish=True,  # noqa: N802 (pyqtgraph API)
+                  coords="parent") -> None:
+        """Hold a dragged corner at the bounds instead of refusing the move.
+
+        pyqtgraph refuses any handle move that would leave ``maxBounds``, so a corner
+        dragged past the edge would stop short of it; clamping the handle's position
+        first puts that side exactly on the edge.
+        """
+        bounds = self.maxBounds
+        if bounds is None:
+            super().movePoint(handle, pos, modifiers, finish, coords)
+            return
+        p = self.mapSceneToParent(pos) if coords == "scene" else QPointF(pos)
+        clamped = QPointF(min(max(p.x(), bounds.left()), bounds.right()),
+                          min(max(p.y(), bounds.top()), bounds.bottom()))
+        self.maxBounds = None  # already clamped; its check would also refuse rounding
+        try:
+            super().movePoint(handle, clamped, modifiers, finish, "parent")
+        finally:
+            self.maxBounds = bounds
 
     def _on_region_changed(self, _roi: object) -> None:
         self.box_changed.emit(self.box())

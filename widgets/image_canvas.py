@@ -8,7 +8,8 @@
 * Named box layers (``set_boxes(name, boxes, ...)``) for overlays; thousands of
   boxes per layer stay fast (one item per layer).
 * ``pixel_clicked(x, y)`` in image pixels; a "draw a box" mode that emits
-  ``box_drawn``; editable boxes via ``add_editable_box``.
+  ``box_drawn``; editable boxes via ``add_editable_box``. Drawn and edited boxes stay
+  inside the image.
 """
 
 from __future__ import annotations
@@ -49,9 +50,10 @@ class _CanvasViewBox(pg.ViewBox):
             super().mouseDragEvent(ev, axis)
             return
         ev.accept()
-        pos = self.mapSceneToView(ev.scenePos())
+        pos = self._canvas.clamp_to_image(self.mapSceneToView(ev.scenePos()))
         if ev.isStart():
-            self._start = self.mapSceneToView(ev.buttonDownScenePos())
+            self._start = self._canvas.clamp_to_image(
+                self.mapSceneToView(ev.buttonDownScenePos()))
         if self._start is None:
             return
         box = _xyxy(self._start, pos)
@@ -128,6 +130,8 @@ class ImageCanvas(QWidget):
         same_size = self._image is not None and self._image.shape[:2] == a.shape[:2]
         self._image = a
         self.image_item.setImage(a, autoLevels=False, levels=(0, 255))
+        for item in self._editable:
+            item.set_bounds((0, 0, a.shape[1], a.shape[0]))
         self.show_message("")
         if not (keep_view and same_size):
             self.fit()
@@ -265,7 +269,12 @@ class ImageCanvas(QWidget):
 
     def add_editable_box(self, box: Sequence[float], *, color: ColorLike = "#00e0ff",
                          label: str = "") -> EditableBox:
-        item = EditableBox(box, color=color, label=label)
+        """A draggable, resizable box kept inside the image; while draw mode is on it
+        ignores the mouse, so a drag that starts on it draws a new box."""
+        w, h = self.image_size()
+        item = EditableBox(box, color=color, label=label,
+                           bounds=(0, 0, w, h) if w and h else None)
+        item.set_interactive(not self.draw_mode)
         item.setZValue(50)
         self.viewbox.addItem(item, ignoreBounds=True)
         self._editable.append(item)
@@ -280,9 +289,19 @@ class ImageCanvas(QWidget):
         return list(self._editable)
 
     def set_draw_mode(self, on: bool) -> None:
-        """While on, a left-drag draws a box (``box_drawn``) instead of panning."""
+        """While on, a left-drag draws a box (``box_drawn``) instead of panning, also
+        when it starts on an editable box (those ignore the mouse meanwhile)."""
         self.draw_mode = bool(on)
         self.view.setCursor(Qt.CursorShape.CrossCursor if on else Qt.CursorShape.ArrowCursor)
+        for item in self._editable:
+            item.set_interactive(not self.draw_mode)
+
+    def clamp_to_image(self, p: QPointF) -> QPointF:
+        """``p`` (image pixels) moved inside the image, if one is shown."""
+        w, h = self.image_size()
+        if not (w and h):
+            return QPointF(p)
+        return QPointF(min(max(p.x(), 0.0), w), min(max(p.y(), 0.0), h))
 
     # ----------------------------------------------------- coordinates
     def map_to_image(self, scene_pos: QPointF) -> tuple[float, float]:

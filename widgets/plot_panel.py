@@ -3,18 +3,23 @@
 One ``PlotDataItem`` per series backed by growing numpy buffers. ``append`` only
 marks the series dirty; a timer pushes ``setData`` at most ``max_fps`` times a
 second, so a fast producer cannot stall the UI.
+
+Axes show plain numbers (pyqtgraph's SI-prefix scaling turned "epoch 0.8" into
+"epoch (x0.001)" with ticks to 800). The legend sits in rows below the plot, so it never
+covers a curve.
 """
 
 from __future__ import annotations
 
 import csv
 import os
+from contextlib import suppress
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -24,6 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from widgets.file_filters import fit_suffix
+
+CSV_FILTER, PNG_FILTER = "CSV files (*.csv)", "PNG images (*.png)"
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf")
 
@@ -56,10 +64,32 @@ class _Series:
         return self.x[: self.n], self.y[: self.n]
 
 
+class _LegendBelow(pg.LegendItem):
+    """A legend laid out by the plot's grid (below the axis) instead of floating in the
+    view: it asks the layout for its size rather than setting its own geometry."""
+
+    def updateSize(self) -> None:  # noqa: N802 (pyqtgraph naming)
+        self.layout.setContentsMargins(4, 0, 4, 2)
+        self.layout.invalidate()
+        hint = self.layout.effectiveSizeHint(Qt.SizeHint.PreferredSize)
+        self.setMinimumHeight(hint.height())
+        self.setMaximumHeight(hint.height())
+        self.setPreferredWidth(hint.width())
+        self.updateGeometry()
+
+    def paint(self, p, *args) -> None:  # no frame: it is part of the plot's margin
+        pass
+
+
 class PlotPanel(QWidget):
-    """Curves with a legend, labelled axes, CSV/PNG export. ``exported(path)``."""
+    """Curves with a legend, labelled axes, CSV/PNG export.
+
+    Signals: ``exported(path)`` after a save; ``export_failed(message)`` when one could
+    not be written (a sentence naming the chosen path).
+    """
 
     exported = Signal(str)
+    export_failed = Signal(str)
 
     def __init__(self, *, title: str = "", x_label: str = "", x_unit: str | None = None,
                  y_label: str = "", y_unit: str | None = None, max_fps: float = 30.0,
@@ -72,7 +102,18 @@ class PlotPanel(QWidget):
         self.plot_item.setLabel("bottom", x_label, units=x_unit, color="k")
         self.plot_item.setLabel("left", y_label, units=y_unit, color="k")
         self.plot_item.showGrid(x=True, y=True, alpha=0.25)
-        self.legend = self.plot_item.addLegend(offset=(-10, 10), labelTextColor="k")
+        for name in ("bottom", "left"):
+            axis = self.plot_item.getAxis(name)
+            axis.enableAutoSIPrefix(False)
+            # pyqtgraph 0.14 still scales the tick values when the prefix is off (only the
+            # "(x0.001)" label goes); no enable ranges keeps the scale at 1.
+            axis.setSIPrefixEnableRanges(())
+        # The legend sits under the plot, in rows of up to three entries, so it never
+        # covers a curve (inside the view it hid the top right, where accuracy climbs).
+        self.legend = _LegendBelow(colCount=3, labelTextColor="k", labelTextSize="8pt",
+                                   verSpacing=-8, horSpacing=18)
+        self.plot_item.layout.addItem(self.legend, 4, 1)
+        self.plot_item.legend = self.legend  # plot(name=...) adds its entry here
         self._series: dict[str, _Series] = {}
         self._timer = QTimer(self)
         self._timer.setInterval(max(1, int(1000 / max_fps)))
@@ -146,39 +187,83 @@ class PlotPanel(QWidget):
                 self.redraws += 1
 
     # ------------------------------------------------------------ export
-    def export_csv(self, path: str | os.PathLike[str]) -> None:
-        """One row per point: series, x, y. Written atomically."""
+    def export_csv(self, path: str | os.PathLike[str]) -> bool:
+        """One row per point: series, x, y. Written atomically; False (and
+        ``export_failed``) if the file could not be written."""
         path = Path(path)
         tmp = path.with_name(f".{path.name}.tmp")
-        with open(tmp, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            x_name = self.plot_item.getAxis("bottom").labelText or "x"
-            y_name = self.plot_item.getAxis("left").labelText or "y"
-            writer.writerow(["series", x_name, y_name])
-            for name, series in self._series.items():
-                for xv, yv in zip(*series.data(), strict=True):
-                    writer.writerow([name, repr(float(xv)), repr(float(yv))])
-        os.replace(tmp, path)
-        self.exported.emit(str(path))
 
-    def export_png(self, path: str | os.PathLike[str], *, width: int = 1200) -> None:
+        def write() -> None:
+            with open(tmp, "w", newline="", encoding="utf-8") as fh:
+                writer = csv.writer(fh)
+                x_name = self.plot_item.getAxis("bottom").labelText or "x"
+                y_name = self.plot_item.getAxis("left").labelText or "y"
+                writer.writerow(["series", x_name, y_name])
+                for name, series in self._series.items():
+                    for xv, yv in zip(*series.data(), strict=True):
+                        writer.writerow([name, repr(float(xv)), repr(float(yv))])
+
+        return self._write(path, tmp, write)
+
+    def export_png(self, path: str | os.PathLike[str], *, width: int = 1200) -> bool:
+        """The plot as a PNG ``width`` pixels wide; False (and ``export_failed``) if the
+        file could not be written."""
         self.flush()
         path = Path(path)
         tmp = path.with_name(f".{path.name}.tmp.png")
-        exporter = pyqtgraph.exporters.ImageExporter(self.plot_item)
-        exporter.parameters()["width"] = width
-        exporter.export(str(tmp))
-        os.replace(tmp, path)
+
+        def write() -> None:
+            exporter = pyqtgraph.exporters.ImageExporter(self.plot_item)
+            exporter.parameters()["width"] = width
+            if exporter.export(str(tmp)) is False or not tmp.is_file():
+                raise OSError(f"the picture could not be written in {path.parent}")
+
+        return self._write(path, tmp, write)
+
+    def _write(self, path: Path, tmp: Path, write) -> bool:
+        try:
+            write()
+            os.replace(tmp, path)
+        except OSError as exc:
+            with suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            self.export_failed.emit(f"could not save {path}: {_reason(path, exc)}")
+            return False
         self.exported.emit(str(path))
+        return True
 
     def _ask_csv(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export curve data", "curves.csv",
-                                              "CSV files (*.csv)")
+        path = self._ask("Export curve data", "curves.csv", CSV_FILTER)
         if path:
             self.export_csv(path)
 
     def _ask_png(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export plot", "plot.png",
-                                              "PNG images (*.png)")
+        path = self._ask("Export plot", "plot.png", PNG_FILTER)
         if path:
             self.export_png(path)
+
+    def _ask(self, title: str, name: str, file_filter: str) -> str | None:
+        path, chosen = QFileDialog.getSaveFileName(self, title, name, file_filter)
+        if not path:
+            return None
+        path, problem = fit_suffix(path, chosen or file_filter)
+        if problem is not None:
+            self.export_failed.emit(problem)
+            return None
+        return path
+
+
+def _reason(path: Path, exc: OSError) -> str:
+    """Why ``path`` could not be written, without naming the temporary file."""
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                return f"{parent} is a file, not a folder"
+            break
+    if not path.parent.is_dir():
+        return f"the folder {path.parent} does not exist"
+    if path.is_dir():
+        return f"{path} is a folder"
+    if exc.strerror:
+        return exc.strerror[0].lower() + exc.strerror[1:]
+    return str(exc)

@@ -2,7 +2,9 @@
 
 Anchor ``k`` of a pixel uses, in this order, (s_1, r_1), (s_2, r_1), ..., (s_n, r_1),
 (s_1, r_2), ..., (s_1, r_m): n + m - 1 anchors per pixel, as in the book. Widths
-are scaled by h / w so that r = 1 anchors are square in pixels.
+are scaled by h / w of the H × W given, so that r = 1 anchors are square in its
+pixels: s·h·√r by s·h/√r. Anchors of a feature map drawn on an image of another shape
+(the book's ``display_anchors``) are stretched by the two shapes' ratio.
 """
 
 from __future__ import annotations
@@ -76,16 +78,17 @@ def multibox_prior(data: Tensor, sizes: Sequence[float], ratios: Sequence[float]
     deltas = _half_sizes(height, width, sizes, ratios, device)
     k = deltas.shape[0]
     cy, cx = _centers(height, device), _centers(width, device)
-    # x depends only on the column and y only on the row. A (W, k, 4) row template
-    # holds the finished x coordinates and the y deltas; one broadcast add of the
-    # per-row y centres (and exact zeros for x) writes the (H, W, k, 4) result in a
-    # single pass. The float additions are the book's, so the output is bit-identical.
+    # x depends only on the column and y only on the row, so one image row of the
+    # output, viewed flat (W * k * 4 floats), is a fixed template (finished x values,
+    # y deltas) plus the row's y centre at the y places: template + cy * mask, where
+    # mask is 1 at y and 0 at x. One addcmul over (H, W * k * 4) writes the result
+    # as long contiguous rows. cy * 1 and cy * 0 are exact (fused or not), so each
+    # value is the book's single float32 addition, centre + delta: bit-identical.
     row = deltas.expand(width, k, 4).clone()
     row[..., 0::2] += cx[:, None, None]
-    col = torch.zeros((height, 1, 1, 4), dtype=torch.float32, device=device)
-    col[..., 1::2] = cy[:, None, None, None]
-    out = torch.empty((height, width, k, 4), dtype=torch.float32, device=device)
-    torch.add(row, col, out=out)
+    mask = torch.tensor([0.0, 1.0, 0.0, 1.0], device=device).expand(width, k, 4)
+    out = torch.empty((height, width * k * 4), dtype=torch.float32, device=device)
+    torch.addcmul(row.reshape(1, -1), cy[:, None], mask.reshape(1, -1), out=out)
     return out.reshape(1, -1, 4)
 
 

@@ -114,18 +114,6 @@ def book_transforms(size: int = 224, resize: int = 256) -> tuple[Any, Any]:
     return train, test
 
 
-def read_rgb(path: str) -> Any:
-    """One image file as RGB uint8 (``engine.images.load_image``); a file that cannot
-    be read raises a ValueError naming it."""
-    from engine.images import load_image
-
-    try:
-        return load_image(path).array
-    except ValueError as exc:
-        raise ValueError(f"{path} cannot be read as an image ({exc}); remove it from the "
-                         f"folder or replace it") from exc
-
-
 def load_finetune_folder(req: Any) -> Any:
     """The ``image-folder-imagenet`` registry entry's loader (``LoadRequest -> Splits``)."""
     from engine.data.core import Splits
@@ -136,7 +124,7 @@ def load_finetune_folder(req: Any) -> Any:
     train, test, shape, classes, source = load_image_folder(
         req.root, resize=None, test_fraction=float(req.options["test_fraction"]),
         grayscale=False, seed=req.seed, transforms=book_transforms(),
-        input_shape=(3, 224, 224), loader=read_rgb)
+        input_shape=(3, 224, 224))
     if len(classes) < 2:
         raise ValueError(f"{req.root} has {len(classes)} class sub-folder"
                          f"{'' if len(classes) == 1 else 's'}"

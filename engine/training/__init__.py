@@ -26,6 +26,7 @@ from engine.training.events import (
     Finished,
     History,
     Prepared,
+    SpeedEstimate,
     Stopped,
     TrainEvent,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "HOOKS",
     "RunConfig",
     "RunModel",
+    "SpeedEstimate",
     "Task",
     "Checkpoint",
     "DataSample",

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from engine.files import atomic_path
+from engine.files import atomic_path, check_writable
 from engine.training.events import History
 
 FORMAT = "dl-playground-checkpoint"
@@ -128,10 +128,12 @@ def save_checkpoint(
 
     Returns:
         The path written.
+
+    Raises:
+        engine.files.SaveError: (a ValueError and an OSError) the file could not be
+            written; its message names ``path`` and the reason.
     """
-    path = Path(path)
-    if not path.parent.is_dir():
-        raise ValueError(f"cannot save checkpoint to {path}: folder {path.parent} does not exist")
+    path = check_writable(path)  # SaveError (a ValueError) naming the path
     model_state = {k: v.detach().cpu() for k, v in net.state_dict().items()}
     if isinstance(history, History):
         history = history.to_dict()

@@ -66,6 +66,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="write the run config these flags make to FILE and exit without "
                         "training")
     p.add_argument("--json", action="store_true", help="print JSON lines instead of text")
+    p.add_argument("--run-log", type=Path, metavar="FILE", help="write the run log to FILE: JSON "
+                   "lines, the config, one line per epoch, how the run ended")
+    p.add_argument("--tensorboard", type=Path, metavar="DIR", help="write TensorBoard event "
+                   "files in DIR (needs the tensorboard package)")
+    p.add_argument("--export-script", type=Path, metavar="FILE", help="write a standalone "
+                   "training script (the book's train_ch6 with this network and recipe) to "
+                   "FILE and exit")
     p.set_defaults(func=run_train)
 
     d = subparsers.add_parser("datasets", help="list the datasets `train` can use")
@@ -158,32 +165,54 @@ def run_train(args: argparse.Namespace) -> int:
         path = write_text_atomic(args.dump_config, config.to_json() + "\n")
         print(f"wrote run config {path}", file=info)
         return 0
-    if args.save is not None and not args.save.parent.is_dir():
-        raise ValueError(f"--save {args.save}: folder {args.save.parent} does not exist")
+    if args.export_script is not None:
+        from engine.training.script_export import write_training_script
+
+        path = write_training_script(args.export_script, config)
+        print(f"wrote training script {path}", file=info)
+        return 0
+    if args.save is not None:  # before loading data and training, not after all epochs
+        from engine.files import check_writable
+
+        check_writable(args.save)
     import torch
 
-    device = pick_device() if config.device == "auto" else torch.device(config.device)
-    end: Finished | Stopped | None = None
-    model, source = None, ""
-    try:
-        for event in run(config):
-            if isinstance(event, Prepared):
-                model, source = event.model, event.source
-                _print_prepared(event, config, describe_device(device), info)
-            elif isinstance(event, EpochEnd):
-                _print_epoch(event, config.num_epochs, device, as_json=args.json)
-            elif isinstance(event, (Finished, Stopped)):
-                end = event
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    if isinstance(end, Stopped):
-        print(f"stopped: {end.reason}", file=sys.stderr)
-        return 1
-    if args.save is not None and end is not None and model is not None:
-        path = model.save(args.save, history=end.history,
-                          extra={"dataset": config.dataset, "source": source})
-        print(f"saved checkpoint {path}", file=info)
+    from engine.training.launch import RunOutputs
+
+    # Under torchrun: one process of the job; rank 0 alone prints and writes files.
+    with RunOutputs(config, log=args.run_log, tensorboard=args.tensorboard) as out:
+        main, dist = out.is_main, out.dist
+        device = dist.device if dist is not None else (
+            pick_device() if config.device == "auto" else torch.device(config.device))
+        end: Finished | Stopped | None = None
+        model, source = None, ""
+        try:
+            for event in run(config, hooks=out.hooks, dist=dist):
+                out.record(event)
+                if isinstance(event, Prepared):
+                    model, source = event.model, event.source
+                    if main:
+                        _print_prepared(event, config, describe_device(device), info)
+                        for line in filter(None, (out.describe(), *out.notes)):
+                            print(f"note: {line}", file=info, flush=True)
+                elif isinstance(event, EpochEnd) and main:
+                    _print_epoch(event, config.num_epochs, device, as_json=args.json,
+                                 per_process=dist is not None)
+                elif isinstance(event, (Finished, Stopped)):
+                    end = event
+        except KeyboardInterrupt:
+            out.interrupted()
+            if main:
+                print("interrupted", file=sys.stderr)
+            return 130
+        if isinstance(end, Stopped):
+            if main:
+                print(f"stopped: {end.reason}", file=sys.stderr)
+            return 1
+        if main and args.save is not None and end is not None and model is not None:
+            path = model.save(args.save, history=end.history,
+                              extra={"dataset": config.dataset, "source": source})
+            print(f"saved checkpoint {path}", file=info)
     return 0
 
 
@@ -209,7 +238,8 @@ def _fmt(value: float | None, spec: str = ".3f") -> str:
     return "n/a" if value is None else format(value, spec)
 
 
-def _print_epoch(e: Any, num_epochs: int, device: Any, *, as_json: bool) -> None:
+def _print_epoch(e: Any, num_epochs: int, device: Any, *, as_json: bool,
+                 per_process: bool = False) -> None:
     if as_json:
         print(json.dumps(e.to_dict()), flush=True)
         return
@@ -219,4 +249,5 @@ def _print_epoch(e: Any, num_epochs: int, device: Any, *, as_json: bool) -> None
     others = "".join(f", {k.replace('_', ' ')} {_fmt(v)}" for k, v in e.metrics.items()
                      if k not in ("train_loss", "train_acc", "test_loss", "test_acc"))
     print(f"epoch {e.epoch}/{num_epochs}: loss {_fmt(e.train_loss, '.4g')}{acc}{test}{others}, "
-          f"{e.examples_per_sec:.1f} examples/sec on {device}", flush=True)
+          f"{e.examples_per_sec:.1f} examples/sec{' per process' if per_process else ''} "
+          f"on {device}", flush=True)

@@ -1,7 +1,8 @@
 """What the trainer yields: small frozen records of plain floats, and the run history.
 
-Event order for a run: ``BatchProgress``\\* then ``EpochEnd`` per epoch, and exactly one
-terminal event last — ``Finished``, or ``Stopped`` (``Diverged`` is a ``Stopped``
+Event order for a run: ``BatchProgress``\\* then ``EpochEnd`` per epoch, one
+``SpeedEstimate`` a few batches into the first epoch (runs of at least 3 batches), and
+exactly one terminal event last — ``Finished``, or ``Stopped`` (``Diverged`` is a ``Stopped``
 subtype, so ``isinstance(event, Stopped)`` catches every early end).
 """
 
@@ -83,6 +84,34 @@ class BatchProgress(_BookNames):
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> BatchProgress:
         return _from_flat(cls, d)
+
+
+@dataclass(frozen=True)
+class SpeedEstimate:
+    """How long the whole run will take on this device, from timing its first batches.
+
+    Measured on the run's own batches (data loading included, the first batch left out
+    as warm-up), once, early in epoch 1 — so a run that would take hours can say so
+    before the user waits for the first progress point.
+
+    Attributes:
+        seconds_per_batch: wall time per training batch after the first.
+        batches_timed: how many batches that is the mean of.
+        first_batch_seconds: the first batch (warm-up: allocation, autotuning).
+        steps_per_epoch: training batches per epoch.
+        test_steps: test batches per epoch (0 without a test split).
+        num_epochs: epochs of the run.
+        estimated_seconds: the whole run: training batches plus evaluation (a test batch
+            counted as a third of a training batch: forward only).
+    """
+
+    seconds_per_batch: float
+    batches_timed: int
+    first_batch_seconds: float
+    steps_per_epoch: int
+    test_steps: int
+    num_epochs: int
+    estimated_seconds: float
 
 
 @dataclass(frozen=True)
@@ -173,10 +202,12 @@ class Stopped:
 
 @dataclass(frozen=True)
 class Diverged(Stopped):
-    """Stopped because the training loss became NaN or infinite.
+    """Stopped because the training loss became NaN or infinite, or exploded (over
+    ``EXPLODE_FACTOR`` times the first batch loss and over ``EXPLODE_FLOOR``; see
+    ``engine.training.trainer``).
 
     Attributes:
-        loss: the non-finite batch loss (``nan``, ``inf`` or ``-inf``).
+        loss: the batch loss that diverged (``nan``, ``inf``, ``-inf`` or a huge value).
     """
 
     kind: str = "diverged"
@@ -218,4 +249,4 @@ class Prepared:
     start_epoch: int = 1
 
 
-TrainEvent = BatchProgress | EpochEnd | Finished | Stopped
+TrainEvent = BatchProgress | SpeedEstimate | EpochEnd | Finished | Stopped

@@ -64,6 +64,8 @@ class RunModel:
         ref: the ``ModelRef``; spec: the ``NetworkSpec`` built (spec / preset refs).
         config: the ``RunConfig``; optimizer / scheduler / epoch: set by the loop.
         weights: how the weights started (``BuiltModel.weights``).
+        history: the run's ``History`` as it grows; kept / kept_error: set by a caller
+            that keeps the weights at the end (the Train tab's run store).
     """
 
     def __init__(self, net: Any, ref: Any, spec: Any, config: RunConfig | None,
@@ -74,6 +76,9 @@ class RunModel:
         self.scheduler: Any = None
         self.epoch = 0
         self.rng_state: dict[str, Any] = {}
+        self.history: History | None = None  # the run's, live (read after it ended)
+        self.kept = ""  # where a caller kept the weights at the end (the Train tab)
+        self.kept_error = ""  # why it could not
 
     def save(self, path: str | Path, *, history: Any = None,
              extra: dict[str, Any] | None = None) -> Path:
@@ -179,6 +184,7 @@ def _events(config: RunConfig, control: JobControl | None, hooks: tuple[Hook, ..
     training = TrainingRun(net, bundle.train, bundle.test, config, task, device, control,
                            hooks=(*named, *hooks), dist=dist, settings=settings,
                            resume=resume, info=ctx)
+    model.history = training.history
     yield Prepared(bundle.source, bundle.n_train, bundle.n_test, tuple(bundle.input_shape),
                    task.name, bundle.num_classes, tuple(bundle.class_names),
                    sum(p.numel() for p in net.parameters()), model, weights, task.metrics,
@@ -204,7 +210,9 @@ def _distributed(bundle: Any, dist: Any, batch: int, seed: int) -> Any:
     loaders = {}
     for split, shuffle in (("train", True), ("test", False)):
         ds = getattr(bundle, split).dataset
-        sampler = dist.make_sampler(ds, shuffle=shuffle, seed=seed)
+        # Training shards are padded to equal step counts; test shards hold each example
+        # once, so the summed test figures are exact (DistContext's module docstring).
+        sampler = dist.make_sampler(ds, shuffle=shuffle, seed=seed, pad=shuffle)
         loaders[split] = make_loader(ds, batch_size=batch, shuffle=shuffle, seed=seed,
                                      sampler=sampler)
     return replace(bundle, **loaders)

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from engine.builder import NetworkSpec
 from engine.data import TRUE_B, TRUE_W
+from engine.files import SaveError, check_writable
 from engine.training import (
     BatchProgress,
     DataSample,
@@ -33,7 +34,18 @@ from engine.training import (
     EpochEnd,
     Finished,
     History,
+    SpeedEstimate,
     Stopped,
+)
+from engine.training.runstore import (
+    default_runs_dir,
+    load_runs,
+    new_run_id,
+    purge_removed,
+    remove_run,
+    run_files,
+    save_run,
+    undo_remove,
 )
 from gui.context import AppContext
 from gui.dialogs import ask_path
@@ -48,6 +60,7 @@ from gui.tabs.train.job import (
     Loaded,
     Prepared,
     Saved,
+    copy_job,
     is_2d_classification,
     load_job,
     save_job,
@@ -60,8 +73,57 @@ from gui.tabs.train.source_panel import SourcePanel
 from widgets.group_box import group_box
 
 PRESET_KEY, SOURCE_KEY, DATASET_KEY = "train/preset", "train/source", "train/dataset"
+KEEP_WEIGHTS_KEY = "train/keep_weights"
+LONG_RUN_SECONDS = 10 * 60  # an estimate above this gets a warning with suggestions
+SMALL_PRESETS = ("linear-regression", "softmax-regression", "mlp", "mlp-dropout", "lenet",
+                 "lenet-relu", "lenet-bn")
 DIR_KEY = "train/last_dir"
 CKPT_FILTER = "Checkpoint (*.pt);;All files (*)"
+SAVE_TIP = "Save the selected run's network, optimiser state, spec and history (.pt)"
+
+
+def duration_text(seconds: float) -> str:
+    """``2 h 41 min``, ``12 min``, ``45 s``."""
+    seconds = max(0, round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    if seconds >= 60:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds} s"
+
+
+def speed_tips(run: Run, device: str) -> list[str]:
+    """What would make ``run`` practical: smaller images, fewer examples or epochs, a
+    smaller network, a GPU."""
+    s = run.settings
+    tips = []
+    resize = s.get("resize")
+    if isinstance(resize, int) and resize > 28:
+        tips.append(f"resize 28 (now {resize})")
+    n_train = s.get("n_train")
+    if isinstance(n_train, int) and n_train > 5000:
+        tips.append(f"fewer examples (Train / test subset, e.g. 5,000 of {n_train:,})")
+    if run.network not in SMALL_PRESETS:
+        tips.append("a smaller preset (e.g. lenet or resnet-18 at 28 px)")
+    epochs = s.get("num_epochs")
+    if isinstance(epochs, int) and epochs > 2:
+        tips.append(f"fewer epochs (now {epochs})")
+    if device == "cpu":
+        tips.append("a machine with a GPU")
+    return tips or ["a smaller batch of work"]
+
+
+def savable(run: Run) -> tuple[bool, str]:
+    """Whether ``run``'s network is worth a checkpoint, and if not why (for the tooltip)."""
+    if run.model is None and not run.weights:
+        return False, "This run has no network to save (its weights were not kept)"
+    if run.status in ("running", "paused"):
+        return False, "Stop the run (or let it finish) before saving it"
+    if run.status in ("failed", "diverged"):
+        return False, f"Run {run.number} {run.status}: its weights are not a trained network"
+    if run.status != "loaded" and (run.history is None or not run.history.progress):
+        return False, f"Run {run.number} ended before its first training step"
+    return True, ""
 
 
 class TrainTab(PlaygroundTab):
@@ -77,11 +139,15 @@ class TrainTab(PlaygroundTab):
         self._restoring = False
         self._class_names: tuple[str, ...] = ()
         self._regions_key: tuple[object, ...] | None = None
+        self.runs_dir = default_runs_dir()  # every run is kept here (runstore)
+        self._removed: list[list[Run]] = []  # undo stack of removed runs
+        self._pending_id = ""
         self.runner = self.make_runner("training")
         self.ckpt_runner = self.make_runner("checkpoint")
         self._build()
         self._connect()
         self._restore()
+        self._restore_runs()
         self._set_state("idle")
 
     # ---------------------------------------------------------------- build
@@ -100,13 +166,14 @@ class TrainTab(PlaygroundTab):
         scroll.setWidget(left)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setMinimumWidth(380)
+        # wide enough for the form and a vertical scroll bar (taller than the window)
+        scroll.setMinimumWidth(max(380, left.minimumSizeHint().width()
+                                   + scroll.verticalScrollBar().sizeHint().width()))
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.curves = CurvesView()
         self.runs_panel = RunsPanel()
         self.save_button = QPushButton("Save checkpoint…")
-        self.save_button.setToolTip("Save the selected run's network, optimiser state, spec "
-                                    "and history (.pt)")
+        self.save_button.setToolTip(SAVE_TIP)
         self.load_button = QPushButton("Load checkpoint…")
         self.load_button.setToolTip("Load a checkpoint saved here as a new run")
         self.runs_panel.buttons.insertWidget(0, self.save_button)
@@ -171,6 +238,12 @@ class TrainTab(PlaygroundTab):
         self.hparams.changed.connect(self._on_hparams_changed)
         self.runs_panel.selection_changed.connect(self._on_runs_selection_changed)
         self.runs_panel.remove_requested.connect(self.remove_runs)
+        self.runs_panel.undo_requested.connect(self.undo_remove)
+        self.runs_panel.keep_weights.toggled.connect(
+            lambda on: self.context.settings.setValue(KEEP_WEIGHTS_KEY, bool(on)))
+        self.curves.exported.connect(lambda path: self.context.info(f"Train: curves saved to "
+                                                                    f"{path}"))
+        self.curves.export_failed.connect(self._on_curves_export_failed)
         self.context.network_sent.connect(self.source.set_build_network)
         self.context.device_changed.connect(lambda _d: self._show_device())
 
@@ -185,6 +258,8 @@ class TrainTab(PlaygroundTab):
         self.data.set_dataset(str(s.value(DATASET_KEY, self.data.name)))
         self._restoring = False
         self.hparams.restore(s)
+        self.runs_panel.keep_weights.setChecked(
+            str(s.value(KEEP_WEIGHTS_KEY, "false")).lower() in ("true", "1"))
         self._check_fit()
         self._show_regions_dataset()
         self._show_device()
@@ -204,8 +279,10 @@ class TrainTab(PlaygroundTab):
         self.hide_banner()
         self.learned_label.hide()
         self._spec, self._hp, self._data = spec, self.hparams.values(), self.data.options()
+        self._pending_id = new_run_id()
         self.data.show_in_use("loading…")
-        self.runner.start(train_job(spec, self._data, self._hp, device=self.context.device))
+        self.runner.start(train_job(spec, self._data, self._hp, device=self.context.device,
+                                    keep_weights=self._weights_path(self._pending_id)))
         self._set_state("loading")
         return True
 
@@ -223,13 +300,68 @@ class TrainTab(PlaygroundTab):
         self.runner.stop()
 
     def remove_runs(self, numbers: list[int]) -> None:
+        """Forget runs (their files are set aside, so ``undo_remove`` brings them back)."""
         keep = [n for n in numbers if self.current is not None and n == self.current.number]
-        gone = [n for n in numbers if n not in keep]
-        for n in gone:
-            self.runs.pop(n, None)
-        self.runs_panel.remove_runs(gone)
+        gone = [self.runs.pop(n) for n in numbers if n not in keep and n in self.runs]
+        for run in gone:
+            if run.id:
+                try:
+                    remove_run(self.runs_dir, run.id)
+                except OSError as exc:
+                    self.context.warn(f"Train: run {run.number}'s file stays in "
+                                      f"{self.runs_dir}: {exc.strerror or exc}")
+        self.runs_panel.remove_runs([r.number for r in gone])
+        if gone:
+            self._removed.append(gone)
+            self.runs_panel.undo_button.setEnabled(True)
+            names = ", ".join(str(r.number) for r in gone)
+            self.context.info(f"Train: removed run{'s' * (len(gone) > 1)} {names} — "
+                              f"Undo remove (Ctrl+Z) brings {'them' if len(gone) > 1 else 'it'} "
+                              f"back")
         if keep:
             self.context.warn("Train: the running run cannot be removed; stop it first")
+
+    def undo_remove(self) -> bool:
+        """Bring back the runs removed last; False if there is nothing to undo."""
+        if not self._removed:
+            return False
+        runs = self._removed.pop()
+        for run in runs:
+            if run.id:
+                try:
+                    undo_remove(self.runs_dir, run.id)
+                except OSError as exc:
+                    self.context.warn(f"Train: run {run.number}'s file could not be put "
+                                      f"back: {exc.strerror or exc}")
+            self.runs[run.number] = run
+            self.runs_panel.add_run(run, select=False)
+        self.runs_panel.select([r.number for r in runs])
+        self.runs_panel.undo_button.setEnabled(bool(self._removed))
+        return True
+
+    def busy_description(self) -> str | None:
+        """What closing the window would stop (MainWindow asks before closing)."""
+        if not self.runner.is_running():
+            return None
+        run, p = self.current, self._last_progress
+        if run is None:
+            return "Train: a run is loading its data"
+        where = f", epoch {p.epoch}/{run.settings.get('num_epochs')}" if p is not None else ""
+        return f"Train: run {run.number} ({run.network} on {run.dataset}{where})"
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        """Stop the workers; a run that was still going is kept as stopped."""
+        run = self.current
+        ok = super().shutdown(timeout_ms)
+        if run is not None and run.status in ("running", "paused"):
+            p = self._last_progress
+            where = f" at epoch {p.epoch} step {p.step}" if p is not None else ""
+            run.status, run.reason = "stopped", f"stopped when the window closed{where}"
+            if run.model is not None and run.model.kept:
+                run.weights = run.model.kept
+            self._store(run)
+            self.current = None
+        return ok
 
     def selected_runs(self) -> list[Run]:
         return [self.runs[n] for n in self.runs_panel.selected() if n in self.runs]
@@ -237,14 +369,24 @@ class TrainTab(PlaygroundTab):
     def save_checkpoint(self, path: str) -> bool:
         runs = self.selected_runs()
         run = runs[-1] if len(runs) == 1 else None
-        if run is None or run.model is None or run.status in ("running", "paused"):
-            self.show_banner("warning", "Select one finished or stopped run to save.")
+        if run is None or not savable(run)[0]:
+            self.show_banner("warning", "Select one finished or stopped run to save"
+                             + (f": {savable(run)[1].lower()}." if run is not None else "."))
             return False
         extra = {"run": run.number, "network": run.network, "dataset": run.dataset,
                  "settings": {k: v for k, v in run.settings.items()},
                  "status": run.status, "reason": run.reason}
+        try:
+            check_writable(path)  # a missing or unwritable folder is said now, in one line
+        except SaveError as exc:
+            self.show_banner("error", str(exc))
+            self.context.error(f"Train: {exc}")
+            return False
         history = run.history or History(settings=dict(run.settings))
-        self.ckpt_runner.start(save_job(path, run.model, history, extra))
+        if run.model is None:  # a restored run: its kept checkpoint is the file to save
+            self.ckpt_runner.start(copy_job(run.weights, path))
+        else:
+            self.ckpt_runner.start(save_job(path, run.model, history, extra))
         return True
 
     def load_checkpoint(self, path: str) -> None:
@@ -265,6 +407,8 @@ class TrainTab(PlaygroundTab):
             return
         elif isinstance(event, BatchProgress):
             self._on_progress(event)
+        elif isinstance(event, SpeedEstimate):
+            self._on_estimate(event)
         elif isinstance(event, DecisionMap):
             self.regions.show_map(event)
         elif isinstance(event, DataSample):
@@ -288,7 +432,7 @@ class TrainTab(PlaygroundTab):
         settings = {**hp.__dict__, "resize": data.resize, "n_train": p.n_train,
                     "n_test": p.n_test}
         run = Run(self._next, self._spec.name, data.name, settings, task=p.task,
-                  source=p.source, model=p.model)
+                  source=p.source, model=p.model, id=self._pending_id)
         run.history = History(settings=dict(settings))
         self._next += 1
         self.runs[run.number] = self.current = run
@@ -316,12 +460,34 @@ class TrainTab(PlaygroundTab):
                                     self.runner.is_paused())
         self.status.setText(f"{p.examples_per_sec:,.0f} examples/s on {self.context.device}")
 
+    def _on_estimate(self, e: SpeedEstimate) -> None:
+        """Say up front when a run will take long here, and what would make it practical."""
+        run = self.current
+        assert run is not None
+        total = duration_text(e.estimated_seconds)
+        run.reason = f"estimated {total} on {self.context.device_label}"
+        self.runs_panel.update_run(run)
+        if e.estimated_seconds < LONG_RUN_SECONDS:
+            return
+        tips = speed_tips(run, self.context.device)
+        self.show_banner("warning", f"Run {run.number}: estimated {total} on "
+                         f"{self.context.device_label} ({e.seconds_per_batch:.2g} s per batch "
+                         f"of {run.settings.get('batch_size')}, {e.steps_per_epoch:,} batches × "
+                         f"{e.num_epochs} epochs) — consider " + ", ".join(tips)
+                         + ". Stop keeps what it learned so far.")
+        self.context.warn(f"Train: run {run.number} will take about {total}")
+
     def _on_ended(self, event: Finished | Stopped) -> None:
         run = self.current
         assert run is not None
         run.history = event.history
+        if run.reason.startswith("estimated "):
+            run.reason = ""  # the estimate was about the run in progress
         if isinstance(event, Finished):
             run.status = "finished"
+            if self.banner.level == "warning" and self.banner.text().startswith(
+                    f"Run {run.number}: estimated"):
+                self.hide_banner()
             return
         run.status = {"diverged": "diverged", "out-of-memory": "out of memory"}.get(
             event.kind, "stopped")
@@ -367,6 +533,12 @@ class TrainTab(PlaygroundTab):
         if any(r is run for r in self.curves.shown):
             self.curves.show_runs(self.curves.shown)  # final styling, empty-run notice
         self.progress.setFormat(f"run {run.number} {run.status}")
+        if run.model is not None and run.model.kept:
+            run.weights = run.model.kept
+        elif run.model is not None and run.model.kept_error:
+            self.context.warn(f"Train: run {run.number}'s weights were not kept: "
+                              f"{run.model.kept_error}")
+        self._store(run)
         self._update_ckpt_buttons()
 
     def _on_ckpt_event(self, event: object) -> None:
@@ -379,13 +551,73 @@ class TrainTab(PlaygroundTab):
             run = Run(self._next, event.model.spec.name, str(extra.get("dataset", "?")),
                       dict(extra.get("settings") or saved), status="loaded",
                       task=str(saved.get("task", "classification")),
-                      reason=f"loaded from {event.path}", model=event.model)
+                      reason=f"loaded from {event.path}", model=event.model, id=new_run_id())
             self._next += 1
             if event.history is not None:
                 fill_from_history(run, event.history)
+            self._store(run)
             self.runs[run.number] = run
             self.runs_panel.add_run(run)
             self.show_banner("info", f"Run {run.number}: loaded {Path(event.path).name}")
+
+    # ---------------------------------------------------------------- kept runs
+    def _weights_path(self, run_id: str) -> str | None:
+        if not self.runs_panel.keep_weights.isChecked():
+            return None
+        try:
+            self.runs_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.context.warn(f"Train: weights not kept — cannot create {self.runs_dir}: "
+                              f"{exc.strerror or exc}")
+            return None
+        return str(run_files(self.runs_dir, run_id)[1])
+
+    def _store(self, run: Run) -> bool:
+        """Write ``run``'s record (settings, curves, figures) to the runs folder."""
+        if not run.id or run.status in ("running", "paused"):
+            return False
+        record = {"id": run.id, "number": run.number, "network": run.network,
+                  "dataset": run.dataset, "task": run.task, "status": run.status,
+                  "reason": run.reason, "source": run.source, "learned": run.learned,
+                  "settings": dict(run.settings), "final": dict(run.final),
+                  "history": run.history or History(settings=dict(run.settings)),
+                  "weights": bool(run.weights)}
+        try:
+            save_run(self.runs_dir, record)
+        except (OSError, ValueError) as exc:
+            self.context.error(f"Train: run {run.number} is not kept: {exc}")
+            return False
+        return True
+
+    def _restore_runs(self) -> None:
+        """The runs of earlier sessions, as they ended; unreadable files are skipped."""
+        try:
+            purge_removed(self.runs_dir)
+            records, problems = load_runs(self.runs_dir)
+        except OSError as exc:
+            self.context.warn(f"Train: earlier runs could not be read from {self.runs_dir}: "
+                              f"{exc.strerror or exc}")
+            return
+        for message in problems:
+            self.context.warn(f"Train: {message}")
+        for r in records:
+            number = r["number"] if r["number"] not in self.runs else self._next
+            run = Run(number, r["network"], r["dataset"], dict(r["settings"]),
+                      task=r.get("task") or "classification", status=r["status"],
+                      reason=r.get("reason", ""), source=r.get("source", ""),
+                      learned=r.get("learned", ""), id=r["id"], weights=r["weights_path"])
+            fill_from_history(run, r["history"])
+            run.final = dict(r.get("final") or run.final)
+            self.runs[run.number] = run
+            self._next = max(self._next, run.number + 1)
+            self.runs_panel.add_run(run, select=False)
+        if records:  # show where the user left off: the latest run's curves
+            self.runs_panel.select([max(self.runs)])
+        if problems:
+            self.show_banner("warning", f"{len(problems)} kept run file"
+                             f"{'s' * (len(problems) > 1)} could not be read and "
+                             f"{'were' if len(problems) > 1 else 'was'} skipped — see "
+                             f"Messages (Ctrl+M): {problems[0]}")
 
     # ---------------------------------------------------------------- state → views
     def _set_state(self, state: str) -> None:
@@ -397,8 +629,10 @@ class TrainTab(PlaygroundTab):
 
     def _update_ckpt_buttons(self) -> None:
         runs = self.selected_runs()
-        self.save_button.setEnabled(len(runs) == 1 and runs[0].model is not None
-                                    and runs[0].status not in ("running", "paused"))
+        ok, why = (savable(runs[0]) if len(runs) == 1 else
+                   (False, "Select one run to save its checkpoint"))
+        self.save_button.setEnabled(ok)
+        self.save_button.setToolTip(SAVE_TIP if ok else why)
 
     def _show_device(self) -> None:
         if not self.runner.is_running():
@@ -426,15 +660,26 @@ class TrainTab(PlaygroundTab):
         s = self.context.settings
         s.setValue(SOURCE_KEY, self.source.kind())
         s.setValue(PRESET_KEY, self.source.preset_combo.currentText())
+        if not self.runner.is_running() and self.banner.level in ("error", "warning"):
+            self.hide_banner()  # about the previous network (or its run): no longer true
         if spec is not None:
             defaults = spec.train_defaults
-            self.hparams.apply_defaults(defaults)
-            self.hparams.set_values(init=None)
+            self.hparams.apply_recipe(self._recipe_name(spec), defaults)
             self.data.set_dataset(str(defaults.get("dataset", self.data.name)))
             self.data.set_resize(defaults.get("resize"))
         self._check_fit()
         if not self.runner.is_running():
             self._set_state("idle")
+
+    def _recipe_name(self, spec: NetworkSpec) -> str:
+        kind = self.source.kind()
+        if kind == "preset":
+            return f"preset {spec.name}"
+        return f"{spec.name} (from {'Build' if kind == 'build' else 'file'})"
+
+    def _on_curves_export_failed(self, message: str) -> None:
+        self.show_banner("error", message)
+        self.context.error(f"Train: {message}")
 
     def _on_hparams_changed(self) -> None:
         if not self._restoring:

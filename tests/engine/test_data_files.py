@@ -173,3 +173,47 @@ def test_image_folder_errors(tmp_path: Path) -> None:
         load_dataset("image-folder", batch_size=4, root=tmp_path / "nope")
     with pytest.raises(ValueError, match="one sub-folder per class"):
         load_dataset("image-folder", batch_size=4, root=tmp_path)
+
+
+def _truncated_jpeg(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(path, quality=95)
+    path.write_bytes(path.read_bytes()[:900])  # header intact, image data cut
+
+
+def test_image_folder_skips_unreadable_files_and_names_them(tmp_path: Path) -> None:
+    """A truncated file used to stop the run mid-epoch: "image file is truncated", no name."""
+    for cls, value in (("cats", 10), ("dogs", 200)):
+        for i in range(5):
+            _png(tmp_path / cls / f"{i}.png", value)
+    _truncated_jpeg(tmp_path / "cats" / "broken.jpg")
+    (tmp_path / "dogs" / "notes.png").write_bytes(b"not an image at all")
+    b = load_dataset("image-folder", batch_size=4, root=tmp_path, test_fraction=0.2)
+    assert b.n_train + b.n_test == 10  # the 2 bad files left out
+    assert "skipped 2 unreadable files: " in b.source
+    assert "cats/broken.jpg (" in b.source and "dogs/notes.png (" in b.source
+    for X, _ in b.train:  # a whole epoch reads without an error
+        assert X.shape[1:] == (3, 10, 12)
+
+
+def test_image_folder_with_no_readable_image_is_refused_naming_it(tmp_path: Path) -> None:
+    _truncated_jpeg(tmp_path / "train" / "a" / "x.jpg")
+    _png(tmp_path / "test" / "a" / "y.png", 5)
+    with pytest.raises(ValueError, match=r"no readable image in .*train: skipped 1 "
+                                         r"unreadable file: train/a/x.jpg \(image file "
+                                         r"is truncated"):
+        load_dataset("image-folder", batch_size=4, root=tmp_path)
+
+
+def test_a_file_broken_after_opening_fails_with_its_name(tmp_path: Path) -> None:
+    for cls in ("a", "b"):
+        for i in range(3):
+            _png(tmp_path / cls / f"{i}.png", 100)
+    b = load_dataset("image-folder", batch_size=8, root=tmp_path)
+    (tmp_path / "a" / "0.png").write_bytes(b"changed meanwhile")
+    with pytest.raises(ValueError, match=r"image .*a/0.png could not be read"):
+        for _ in b.train:
+            pass
+        for _ in b.test:
+            pass

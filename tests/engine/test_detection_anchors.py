@@ -30,11 +30,21 @@ def test_book_oracle_561x728() -> None:
 @pytest.mark.parametrize(("h", "w", "sizes", "ratios"), [
     (7, 5, SIZES, RATIOS), (1, 1, [0.3], [1.0]), (4, 9, [0.2, 0.9], [0.5, 1, 3, 4]),
     (30, 20, [0.1], [2]), (3, 3, [1.3], [1, 1]),
+    (561, 728, SIZES, RATIOS), (1, 97, [0.3, 0.05], [1, 0.25]), (83, 1, [2.5], [7, 1, 0.1]),
+    (64, 48, [0.9, 0.7, 0.5, 0.3, 0.1], [1, 2, 0.5, 3, 1 / 3]), (13, 211, [1e-3], [1e3]),
 ])
 def test_prior_is_bit_identical_to_the_book(h: int, w: int, sizes: list[float],
                                             ratios: list[float]) -> None:
     x = torch.zeros(1, 3, h, w)
     assert torch.equal(multibox_prior(x, sizes, ratios), book_multibox_prior(x, sizes, ratios))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_prior_on_cuda_is_bit_identical_to_the_book() -> None:
+    x = torch.zeros(1, 3, 561, 728, device="cuda")
+    ours = multibox_prior(x, SIZES, RATIOS)
+    assert ours.device.type == "cuda"
+    assert torch.equal(ours, book_multibox_prior(x, SIZES, RATIOS))
 
 
 def test_anchors_at_pixel_equals_slicing_the_prior() -> None:

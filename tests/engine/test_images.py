@@ -134,10 +134,128 @@ def _png_header_only(width: int, height: int) -> bytes:
             + struct.pack(">I", len(idat) - 4) + idat + struct.pack(">I", zlib.crc32(idat)))
 
 
-def test_decompression_bomb_refused(tmp_path):
+def _flat_jpeg(width: int, height: int, *, orientation: int = 0) -> bytes:
+    """A valid baseline JPEG of flat mid-grey, written by hand: about 6 bits per 8×8
+    block, so even a 108 MP photo is ~1.3 MB and costs no memory to make.
+
+    Three components (Y, Cb, Cr; no subsampling) share one quantisation table and two
+    one-symbol Huffman tables (DC difference 0, AC end-of-block; each coded "0"), so
+    every block is two 0 bits and the scan is zero bytes padded with 1 bits.
+    """
+    def seg(marker: int, payload: bytes) -> bytes:
+        return bytes((0xFF, marker)) + struct.pack(">H", len(payload) + 2) + payload
+
+    app1 = b""
+    if orientation:  # EXIF with one tag, Orientation (0x0112), big-endian TIFF
+        tiff = b"MM\x00*" + struct.pack(">IHHHIHHI", 8, 1, 0x0112, 3, 1, orientation, 0, 0)
+        app1 = seg(0xE1, b"Exif\x00\x00" + tiff)
+    comps = b"".join(bytes((i, 0x11, 0)) for i in (1, 2, 3))
+    sof = seg(0xC0, struct.pack(">BHHB", 8, height, width, 3) + comps)
+    one_symbol = b"\x01" + b"\x00" * 15 + b"\x00"  # one code of length 1: symbol 0
+    dht = seg(0xC4, b"\x00" + one_symbol + b"\x10" + one_symbol)
+    sos = seg(0xDA, b"\x03" + b"".join(bytes((i, 0)) for i in (1, 2, 3)) + b"\x00\x3f\x00")
+    bits = -(-width // 8) * -(-height // 8) * 3 * 2
+    scan = b"\x00" * (bits // 8) + (bytes((0xFF >> (bits % 8),)) if bits % 8 else b"")
+    return (b"\xff\xd8" + app1 + seg(0xDB, b"\x00" + b"\x01" * 64) + sof + dht + sos
+            + scan + b"\xff\xd9")
+
+
+@pytest.fixture
+def decoded_sizes(monkeypatch):
+    """Sizes at which PIL really decodes pixels (ImageFile.load), in call order."""
+    from PIL import ImageFile
+
+    sizes: list[tuple[int, int]] = []
+    original = ImageFile.ImageFile.load
+
+    def spy(self):
+        if self.tile:  # pixels still to decode (later calls are no-ops)
+            sizes.append(self.size)
+        return original(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", spy)
+    return sizes
+
+
+def test_flat_jpeg_helper_is_a_real_image(tmp_path):
+    (tmp_path / "small.jpg").write_bytes(_flat_jpeg(37, 21))
+    out = load_image(tmp_path / "small.jpg")
+    assert out.array.shape == (21, 37, 3) and out.notice == ""
+    assert out.array.min() >= 127 and out.array.max() <= 129
+
+
+def test_108_megapixel_photo_is_downscaled_not_refused(tmp_path, decoded_sizes):
+    path = tmp_path / "phone.jpg"
+    path.write_bytes(_flat_jpeg(12000, 9000))
+    assert path.stat().st_size < 2_000_000
+    limit = Image.MAX_IMAGE_PIXELS
+    out = load_image(path)
+    assert out.array.shape == (3072, 4096, 3)
+    assert out.original_size == (12000, 9000)
+    assert out.notice == "downscaled from 12000×9000 to 4096×3072 for display"
+    assert out.array.min() >= 127 and out.array.max() <= 129
+    # decoded at half size by the JPEG decoder: the full image was never in memory
+    assert decoded_sizes == [(6000, 4500)]
+    assert limit == Image.MAX_IMAGE_PIXELS  # PIL's own limit is back for other callers
+
+
+def test_downscale_notice_names_the_real_original_size(tmp_path):
+    path = tmp_path / "square.jpg"
+    path.write_bytes(_flat_jpeg(9000, 9000))
+    out = load_image(path, max_side=1000)  # decoded at 1/8: 1125 × 1125
+    assert out.array.shape == (1000, 1000, 3)
+    assert "downscaled from 9000×9000 to 1000×1000" in out.notice
+
+
+def test_downscale_notice_in_display_orientation(tmp_path):
+    path = tmp_path / "rotated.jpg"
+    path.write_bytes(_flat_jpeg(12000, 9000, orientation=6))
+    out = load_image(path, max_side=1200)
+    assert out.array.shape == (1200, 900, 3)  # portrait after the EXIF rotation
+    assert "downscaled from 9000×12000 to 900×1200" in out.notice
+
+
+def test_200_megapixel_photo_loads(tmp_path, decoded_sizes):
+    path = tmp_path / "samsung.jpg"
+    path.write_bytes(_flat_jpeg(16320, 12240))  # PIL alone refuses above ~179 MP
+    out = load_image(path, max_side=2040)
+    assert out.array.shape == (1530, 2040, 3)
+    assert decoded_sizes == [(2040, 1530)]  # at 1/8, exactly the display size
+
+
+def test_decompression_bomb_refused_before_decoding(tmp_path, decoded_sizes):
     (tmp_path / "bomb.png").write_bytes(_png_header_only(60000, 60000))
-    with pytest.raises(ValueError, match="megapixels|too large"):
+    with pytest.raises(ValueError, match=r"claims 60000×60000 .*decompression bomb"):
         load_image(tmp_path / "bomb.png")
+    # a header claiming 15000 × 15000 (225 MP, under the decode budget) in 100 bytes
+    (tmp_path / "bomb2.png").write_bytes(_png_header_only(15000, 15000))
+    with pytest.raises(ValueError, match="decompression bomb"):
+        load_image(tmp_path / "bomb2.png")
+    assert decoded_sizes == []
+
+
+def test_too_much_to_decode_is_refused_but_jpeg_is_drafted(tmp_path, monkeypatch,
+                                                           decoded_sizes):
+    monkeypatch.setattr(images, "MAX_DECODE_PIXELS", 10_000)
+    Image.new("RGB", (200, 100), (9, 99, 199)).save(tmp_path / "wide.png")
+    with pytest.raises(ValueError, match=r"200×100 .* more than the 0 MP this app decodes"):
+        load_image(tmp_path / "wide.png", max_side=50)
+    assert decoded_sizes == []
+    # a JPEG of the same size is decoded at 1/4 (50 × 25 pixels), within the budget
+    (tmp_path / "wide.jpg").write_bytes(_flat_jpeg(200, 100))
+    assert load_image(tmp_path / "wide.jpg", max_side=50).array.shape == (25, 50, 3)
+    assert decoded_sizes == [(50, 25)]
+
+
+def test_large_palette_image_downscaled_smoothly(tmp_path):
+    stripes = np.zeros((40, 400), np.uint8)
+    stripes[:, 1::2] = 1  # 1-pixel stripes: nearest-neighbour would keep one colour
+    im = Image.fromarray(stripes, "L").convert("P")
+    im.putpalette([0, 0, 0, 255, 255, 255] + [0] * 762)
+    im.save(tmp_path / "p.png")
+    out = load_image(tmp_path / "p.png", max_side=100).array
+    assert out.shape == (10, 100, 3)
+    assert 100 < out[5, 50:60].mean() < 155  # averaged grey, not black or white
 
 
 def test_large_image_downscaled_with_notice(tmp_path):
@@ -199,3 +317,24 @@ def test_save_boxes_json_round_trip(tmp_path):
     assert gt.labels == ("cat", "eye") and gt.classes == ("cat", "eye")
     with pytest.raises(ValueError, match="one label per box"):
         images.save_boxes_json(tmp_path / "b.json", boxes, ["cat"])
+
+
+def test_overlapping_loads_restore_pils_limit(tmp_path):
+    import threading
+
+    limit = Image.MAX_IMAGE_PIXELS
+    (tmp_path / "a.jpg").write_bytes(_flat_jpeg(3000, 2000))
+    errors: list[BaseException] = []
+
+    def load():
+        try:
+            load_image(tmp_path / "a.jpg", max_side=1000)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and limit == Image.MAX_IMAGE_PIXELS

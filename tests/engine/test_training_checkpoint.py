@@ -77,8 +77,9 @@ def test_save_is_atomic_and_overwrites(tmp_path: Path, trained,
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(torch, "save", disk_full)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(OSError, match="disk is full") as info:
         save_checkpoint(path, net=net)
+    assert str(info.value) == f"could not save {path}: the disk is full"  # not the temp file
     assert path.read_bytes() == before  # the old checkpoint survives a failed save
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pt"]
 

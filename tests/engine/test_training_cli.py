@@ -164,3 +164,23 @@ def test_zoo_models_train_other_tasks_from_the_command_line(tmp_path: Path, caps
                  "--limit-test", "8", "--device", "cpu"]) == 0
     out = capsys.readouterr().out
     assert "weights: random init — pretrained ResNet18_Weights.DEFAULT is not in" in out
+
+
+def test_save_destination_is_checked_before_any_epoch(tmp_path: Path, capsys) -> None:
+    missing = tmp_path / "no-such-folder" / "net.pt"
+    assert main(["train", "--preset", "linear-regression", "--save", str(missing),
+                 "--device", "cpu"]) == 2
+    out, err = capsys.readouterr()
+    assert "epoch" not in out and "training" not in out  # refused before training
+    assert err.strip() == (f"error: could not save {missing}: the folder "
+                           f"{missing.parent} does not exist")
+
+
+def test_unwritable_save_path_is_one_sentence_not_a_traceback(tmp_path: Path, capsys) -> None:
+    (tmp_path / "file.txt").write_text("a file where a folder should be")
+    target = tmp_path / "file.txt" / "out.pt"
+    assert main(["train", "--preset", "linear-regression", "--save", str(target),
+                 "--device", "cpu"]) == 2
+    out, err = capsys.readouterr()
+    assert "epoch" not in out and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert str(target) in err and "is a file, not a folder" in err and ".tmp" not in err

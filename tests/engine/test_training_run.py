@@ -155,9 +155,10 @@ class OneProcessDist:
         self.wrapped = net
         return net
 
-    def make_sampler(self, dataset, *, shuffle, seed):
+    def make_sampler(self, dataset, *, shuffle, seed, pad=True):
         from torch.utils.data import DistributedSampler
 
+        # pad=False (test shards: each example once) is the same for one process
         return DistributedSampler(dataset, num_replicas=1, rank=0, shuffle=shuffle, seed=seed)
 
     def per_process_batch(self, global_batch: int) -> int:

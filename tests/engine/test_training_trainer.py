@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
@@ -132,7 +133,8 @@ def test_nan_guard_stops_a_diverging_run_with_a_clear_reason() -> None:
     assert end.epoch == 1 and 1 <= end.step < 50  # the exact step, not the progress point
     assert f"loss diverged at epoch 1 step {end.step}" in end.reason
     assert "lower learning rate" in end.reason
-    assert not torch.isfinite(torch.tensor(end.loss))
+    # caught once it exploded (step 2 here), before it even reaches inf/NaN
+    assert not math.isfinite(end.loss) or end.loss > 1e6 * 10
     assert not any(isinstance(e, (BatchProgress, EpochEnd)) for e in events[:-1])
 
 
@@ -352,3 +354,87 @@ def test_training_run_exposes_its_optimizer_and_closes():
     assert first is not None
     run.close()
     assert list(run) == []
+
+
+def test_a_finite_but_exploding_loss_is_divergence() -> None:
+    """MLP at lr 10000: losses of 1e24+ at chance accuracy used to end "finished"."""
+    from engine.builder import build, preset
+
+    bundle = load_dataset("procedural-shapes", batch_size=256, n_train=2000, n_test=200)
+    torch.manual_seed(0)
+    events = run(train(build(preset("mlp")), bundle, num_epochs=2, lr=1e4, device="cpu",
+                       progress_every=2))
+    end = events[-1]
+    assert isinstance(end, Diverged) and end.kind == "diverged", end
+    assert math.isfinite(end.loss) and end.loss > 1e6 * 2.0
+    assert end.epoch == 1 and f"loss diverged at epoch 1 step {end.step}" in end.reason
+    assert "times the first batch's" in end.reason and "lower learning rate" in end.reason
+
+
+def test_explosion_check_needs_both_the_factor_and_the_floor() -> None:
+    from engine.training.trainer import EXPLODE_FACTOR, EXPLODE_FLOOR
+
+    r = train(nn.Linear(2, 1), load_dataset("synthetic-linear", batch_size=10), num_epochs=1,
+              lr=0.03, device="cpu")
+    assert not r.exploded(1e-6)  # the first value becomes the reference
+    assert not r.exploded(EXPLODE_FLOOR * 0.5)  # a billion times more, but under the floor
+    assert r.exploded(EXPLODE_FLOOR * 2) and r.exploded(float("nan"))
+    r2 = train(nn.Linear(2, 1), load_dataset("synthetic-linear", batch_size=10), num_epochs=1,
+               lr=0.03, device="cpu")
+    assert not r2.exploded(1e3)
+    assert not r2.exploded(1e3 * EXPLODE_FACTOR * 0.9)  # big regression targets: fine
+    assert r2.exploded(1e3 * EXPLODE_FACTOR * 1.1)
+
+
+def test_ordinary_runs_are_not_flagged_as_diverged() -> None:
+    bundle = load_dataset("blobs", batch_size=20, n_train=200, n_test=20)
+    for lr in (0.01, 0.5, 5.0):
+        torch.manual_seed(0)
+        net = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
+        events = run(train(net, bundle, num_epochs=3, lr=lr, device="cpu"))
+        assert isinstance(events[-1], Finished), (lr, events[-1])
+
+
+def test_a_speed_estimate_comes_once_a_few_batches_into_the_run() -> None:
+    from engine.training import SpeedEstimate
+    from engine.training.trainer import ESTIMATE_BATCHES
+
+    bundle = load_dataset("blobs", batch_size=10, n_train=200, n_test=40)
+    events = run(train(nn.Linear(2, 3), bundle, num_epochs=3, lr=0.1, device="cpu",
+                       progress_every=1))
+    estimates = [e for e in events if isinstance(e, SpeedEstimate)]
+    assert len(estimates) == 1
+    e = estimates[0]
+    where = events.index(e)
+    before = [x for x in events[:where] if isinstance(x, BatchProgress)]
+    assert [p.step for p in before] == list(range(1, ESTIMATE_BATCHES))  # early in epoch 1
+    assert not any(isinstance(x, EpochEnd) for x in events[:where])
+    assert (e.steps_per_epoch, e.test_steps, e.num_epochs, e.batches_timed) == (
+        20, 4, 3, ESTIMATE_BATCHES - 1)
+    assert e.seconds_per_batch > 0 and e.first_batch_seconds > 0
+    expected = e.seconds_per_batch * (20 + 4 / 3) * 3 + e.first_batch_seconds \
+        - e.seconds_per_batch
+    assert e.estimated_seconds == pytest.approx(max(expected, 0.0))
+    assert isinstance(events[-1], Finished)
+
+
+def test_no_estimate_for_runs_of_under_three_batches() -> None:
+    from engine.training import SpeedEstimate
+
+    bundle = load_dataset("blobs", batch_size=100, n_train=200, n_test=40)
+    events = run(train(nn.Linear(2, 3), bundle, num_epochs=2, lr=0.1, device="cpu"))
+    assert not any(isinstance(e, SpeedEstimate) for e in events)
+
+
+def test_a_slow_first_batch_gives_the_estimate_at_once(monkeypatch) -> None:
+    from engine.training import SpeedEstimate
+    from engine.training import trainer as trainer_module
+
+    monkeypatch.setattr(trainer_module, "ESTIMATE_SECONDS", 0.0)  # every batch is "slow"
+    bundle = load_dataset("blobs", batch_size=10, n_train=100, n_test=20)
+    events = run(train(nn.Linear(2, 3), bundle, num_epochs=2, lr=0.1, device="cpu",
+                       progress_every=1))
+    first = next(i for i, e in enumerate(events) if isinstance(e, SpeedEstimate))
+    assert [type(e).__name__ for e in events[:first]] == []  # right after batch 1
+    e = events[first]
+    assert e.batches_timed == 1 and e.seconds_per_batch == e.first_batch_seconds

@@ -400,16 +400,12 @@ def test_history_merges_and_truncates_redo():
     assert h.undo() == 6
 
 
-def test_many_edits_stay_fast(tab):
-    import time
-
+def test_many_edits_on_a_big_network_keep_the_table_in_step(tab):
+    # Edit speed is measured by benchmarks/summary.py, not asserted here.
     tab.load_preset("darknet-53")
-    start = time.perf_counter()
     for c in (32, 48, 64):
         tab.table.select_index(0)
         tab.edit_param("out_channels", c)
-    per_edit = (time.perf_counter() - start) / 3
-    assert per_edit < 0.5, per_edit
     assert_table_matches_engine(tab)
     layer("Linear")  # the helper stays importable for specs in tests
 

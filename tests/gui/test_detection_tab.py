@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
 from PIL import Image
+from PySide6.QtCore import QPoint, Qt
 
-from engine.detection import box_iou, nms
+from engine.detection import box_iou, multiscale_anchors, nms
+from engine.images import sample_images_dir
 from gui.tabs.detection_tab import DetectionTab
 
 
@@ -176,9 +180,223 @@ def test_boxes_json_beside_image_is_loaded_and_scaled(lab, tmp_path):
 def test_save_ground_truth_round_trip(lab, tmp_path):
     Image.fromarray(np.zeros((100, 200, 3), np.uint8)).save(tmp_path / "pic.png")
     assert lab.open_image(str(tmp_path / "pic.png"))
-    lab.add_ground_truth(np.array([5.0, 6.0, 50.0, 60.0]), "dog")
+    lab.state.add_box(np.array([5.0, 6.0, 50.0, 60.0]), "dog")
     lab.save_ground_truth(str(tmp_path / "pic.boxes.json"))
     assert lab.open_image(str(tmp_path / "pic.png"))  # reload: boxes come back
     assert lab.gt_labels == ["dog"]
     np.testing.assert_allclose(lab.gt_boxes[0], [5, 6, 50, 60])
     assert not list(tmp_path.glob(".*tmp*"))
+
+
+# ------------------------------------------------ labelling: real mouse edits, undo
+CAT = [10, 0, 405, 300]  # assets/cat.boxes.json, the first box
+
+
+def mouse_drag(qtbot, canvas, start, end, steps: int = 6) -> None:
+    """A real left-button drag on the canvas from image pixel ``start`` to ``end``."""
+    vp = canvas.view.viewport()
+    a = vp.mapFrom(canvas, canvas.map_from_image(*start).toPoint())
+    b = vp.mapFrom(canvas, canvas.map_from_image(*end).toPoint())
+    qtbot.mouseMove(vp, pos=a)
+    qtbot.wait(20)
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=a)
+    for t in np.linspace(0, 1, steps):
+        qtbot.mouseMove(vp, pos=QPoint(int(a.x() + t * (b.x() - a.x())),
+                                       int(a.y() + t * (b.y() - a.y()))))
+        qtbot.wait(20)  # pyqtgraph rate-limits mouse moves
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=b)
+    qtbot.wait(20)
+
+
+@pytest.fixture
+def labelling(lab, qtbot):
+    lab.show_panel(3)
+    lab.canvas.viewbox.scaleBy((2, 2))  # zoom out: room to drag past the image
+    qtbot.wait(50)
+    return lab.current_panel()
+
+
+def test_draw_box_over_a_box_draws_and_the_caption_counts_it(lab, labelling, qtbot):
+    labelling.class_combo.setCurrentText("whisker")
+    labelling.draw_button.setChecked(True)
+    lab.canvas.view.setFocus()
+    qtbot.keyClick(lab.canvas.view, Qt.Key.Key_Escape)  # Esc leaves draw mode
+    assert not lab.canvas.draw_mode
+    labelling.draw_button.setChecked(True)
+    mouse_drag(qtbot, lab.canvas, (40, 200), (120, 280))  # starts inside the cat box
+    np.testing.assert_allclose(lab.gt_boxes[0], CAT)  # the cat box did not move
+    assert lab.gt_labels == ["cat", "eye", "eye", "nose", "whisker"]
+    np.testing.assert_allclose(lab.gt_boxes[4], [40, 200, 120, 280], atol=2.0)
+    assert "5 ground-truth boxes" in lab.info.text()
+    assert "edited, not saved" in lab.info.text()
+    assert not labelling.draw_button.isChecked() and not lab.canvas.draw_mode
+    assert len(lab.canvas.editable_boxes()) == 5
+
+
+def test_boxes_stay_inside_the_image_and_are_saved_inside(lab, labelling, qtbot, tmp_path):
+    mouse_drag(qtbot, lab.canvas, (60, 250), (160, 350))  # drag the cat box off
+    np.testing.assert_allclose(lab.gt_boxes[0], [56, 0, 451, 300], atol=1e-6)
+    mouse_drag(qtbot, lab.canvas, (294, 268), (520, 420))  # nose corner, far outside
+    np.testing.assert_allclose(lab.gt_boxes[3], [232, 222, 451, 300], atol=1e-6)
+    lab.save_ground_truth(str(tmp_path / "cat.boxes.json"))
+    saved = json.loads((tmp_path / "cat.boxes.json").read_text())["boxes"]
+    for entry in saved:
+        x1, y1, x2, y2 = entry["box"]
+        assert 0 <= x1 < x2 <= 451 and 0 <= y1 < y2 <= 300
+    assert "edited, not saved" not in lab.info.text()
+
+
+def test_undo_and_redo_every_kind_of_box_edit(lab, labelling, qtbot):
+    original = lab.gt_boxes.copy()
+    undo = lambda: qtbot.keyClick(lab, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # noqa: E731
+    redo = lambda: qtbot.keyClick(  # noqa: E731
+        lab, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert not labelling.undo_button.isEnabled()
+    mouse_drag(qtbot, lab.canvas, (150, 120), (170, 140))  # move the left eye by (20, 20)
+    np.testing.assert_allclose(lab.gt_boxes[1], [153, 104, 232, 167], atol=2.0)
+    mouse_drag(qtbot, lab.canvas, (294, 268), (310, 280))  # resize the nose
+    labelling.gt_list.setCurrentRow(2)
+    labelling.class_combo.setCurrentText("pupil")
+    labelling._rename_selected()
+    labelling.gt_list.setCurrentRow(0)
+    labelling._delete_selected()
+    assert lab.gt_labels == ["eye", "pupil", "nose"]
+    assert labelling.undo_button.isEnabled()
+    assert "delete box 'cat'" in labelling.undo_button.toolTip()
+    undo()
+    assert lab.gt_labels == ["cat", "eye", "pupil", "nose"]
+    undo()
+    assert lab.gt_labels == ["cat", "eye", "eye", "nose"]
+    undo()
+    np.testing.assert_allclose(lab.gt_boxes[3], original[3])
+    undo()
+    np.testing.assert_allclose(lab.gt_boxes, original)
+    np.testing.assert_allclose(lab.canvas.editable_boxes()[1].box(), original[1])  # view follows
+    assert not labelling.undo_button.isEnabled() and "edited" not in lab.info.text()
+    redo()
+    redo()
+    np.testing.assert_allclose(lab.gt_boxes[1], [153, 104, 232, 167], atol=2.0)
+    assert lab.gt_boxes[3][2] > original[3][2]
+    labelling.redo_button.click()
+    assert lab.gt_labels == ["cat", "eye", "pupil", "nose"]
+
+
+def test_panels_change_boxes_only_through_the_state(lab, qtbot):
+    with pytest.raises(ValueError, match="read-only"):
+        lab.gt_boxes[0] = [0, 0, 5, 5]
+    with qtbot.waitSignal(lab.state.boxes_changed, timeout=1000):
+        lab.state.move_box(0, [20, 10, 120, 110])
+    seen = []
+    lab.state.box_previewed.connect(seen.append)
+    lab.state.preview_box(1, [0, 0, 30, 30])  # a live drag: shown, not an undo step
+    assert seen == [1] and lab.state.undo_stack.count() == 1
+    lab.state.move_box(1, [0, 0, 30, 30])
+    assert lab.state.undo_stack.count() == 2
+    lab.state.add_box([400, 250, 600, 500], "tail")  # reaches outside: clipped
+    np.testing.assert_allclose(lab.gt_boxes[-1], [400, 250, 451, 300])
+
+
+def test_box_file_reaching_outside_the_image_is_clipped(lab, tmp_path, context, monkeypatch):
+    Image.fromarray(np.zeros((300, 451, 3), np.uint8)).save(tmp_path / "pic.png")
+    (tmp_path / "pic.boxes.json").write_text(json.dumps({"boxes": [
+        {"label": "cat", "box": [95.8, 73.6, 490.8, 373.6]},  # the issue's saved box
+        {"label": "ghost", "box": [500, 10, 600, 50]},  # wholly outside: dropped
+        {"label": "eye", "box": [10, 10, 20, 20]}]}))
+    warnings = []
+    monkeypatch.setattr(context, "warn", warnings.append)
+    assert lab.open_image(str(tmp_path / "pic.png"))
+    assert lab.gt_labels == ["cat", "eye"]
+    np.testing.assert_allclose(lab.gt_boxes[0], [95.8, 73.6, 451, 300])
+    assert any("2 box(es) reached outside the 451×300 image" in w for w in warnings)
+
+
+def test_save_boxes_never_writes_into_the_bundled_assets(lab, monkeypatch, tmp_path, context):
+    import shutil
+
+    from PySide6.QtWidgets import QFileDialog
+
+    import gui.tabs.detection_tab as detection_tab
+
+    # A copy stands in for assets/, so that a regression cannot overwrite the real one.
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    for name in ("cat.jpg", "cat.boxes.json"):
+        shutil.copy(sample_images_dir() / name, assets / name)
+    monkeypatch.setattr(detection_tab, "sample_images_dir", lambda: assets)
+    before = (assets / "cat.boxes.json").read_bytes()
+    assert lab.open_image(str(assets / "cat.jpg"))
+    lab.show_panel(3)
+    panel = lab.current_panel()
+    asked = []
+
+    def fake_dialog(_parent, _title, start, _filter):
+        asked.append(start)
+        return str(assets / "cat.boxes.json"), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", fake_dialog)
+    errors = []
+    monkeypatch.setattr(context, "error", errors.append)
+    panel._ask_save()
+    assert not asked[0].startswith(str(assets))  # the dialog does not start in assets/
+    assert asked[0].endswith("cat.boxes.json")
+    assert errors and "bundled assets folder" in errors[0]
+    assert (assets / "cat.boxes.json").read_bytes() == before
+    # a save elsewhere works, and the next dialog starts in that folder
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a: (str(mine / "cat"), ""))
+    panel._ask_save()
+    assert (mine / "cat.boxes.json").exists()  # the extension was added
+    assert lab.suggested_boxes_path() == mine / "cat.boxes.json"
+
+
+@pytest.mark.parametrize(("fmap", "square"), [((4, 4), False), ((451, 300), True)])
+def test_r1_note_tells_the_drawn_shape(lab, fmap, square):
+    lab.show_panel(1)
+    panel = lab.current_panel()
+    panel.fmap_w.setMaximum(500)
+    panel.fmap_h.setMaximum(500)
+    panel.apply(*fmap, 0.15)
+    drawn = multiscale_anchors(*fmap, [0.15], [1.0]).numpy()[0] * [451, 300, 451, 300]
+    w, h = drawn[2] - drawn[0], drawn[3] - drawn[1]
+    text = panel.readout.text()
+    assert f"{w:.0f}×{h:.0f} px" in text
+    assert ("not square" not in text) == square == (abs(w - h) < 0.5)
+
+
+def test_ctrl_z_undoes_box_edits_only_while_the_lab_is_shown(qtbot, context):
+    from PySide6.QtWidgets import QTabBar
+
+    from gui.main_window import MainWindow
+
+    window = MainWindow(context)  # context's device is known: the real tabs are built
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=3000)  # shortcuts need it
+    window.show_tab("detection")
+    lab = window.tab("detection")
+    lab.state.add_box([1, 1, 50, 50], "x")
+    tab_bar = window.tabs.findChild(QTabBar)
+    tab_bar.setFocus()  # as after clicking the tab: focus is not inside the lab
+    qtbot.keyClick(tab_bar, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert lab.gt_labels == ["cat", "eye", "eye", "nose"]
+    window.show_tab("build")
+    lab.state.add_box([1, 1, 50, 50], "y")
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert lab.gt_labels[-1] == "y"  # the Build tab's Ctrl+Z is not the lab's
+
+
+def test_unsaved_boxes_come_back_with_their_image(lab, tmp_path):
+    lab.state.add_box([20, 20, 80, 90], "whisker")
+    Image.fromarray(np.zeros((64, 80, 3), np.uint8)).save(tmp_path / "other.png")
+    assert lab.open_image(str(tmp_path / "other.png"))
+    assert lab.gt_labels == []
+    lab.load_sample()
+    assert lab.gt_labels == ["cat", "eye", "eye", "nose", "whisker"]
+    assert "edited, not saved" in lab.info.text()
+    lab.state.undo()  # back to the boxes of the file
+    assert lab.gt_labels == ["cat", "eye", "eye", "nose"]
+    assert "edited" not in lab.info.text()
+    lab.load_sample()  # nothing edited now: nothing to restore
+    assert lab.gt_labels == ["cat", "eye", "eye", "nose"]

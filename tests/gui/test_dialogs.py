@@ -41,3 +41,23 @@ def test_save_suggests_the_name_and_cancel_changes_nothing(qtbot, tmp_path, monk
     assert ask_path(parent, settings, "k/dir", "Save", save=True, name="run.pt") is None
     assert seen["start"] == str(tmp_path / "run.pt")
     assert settings.value("k/dir") == str(tmp_path)
+
+
+def test_save_adds_the_chosen_filters_extension_and_refuses_another(qtbot, tmp_path,
+                                                                    monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    answers = [(str(tmp_path / "pic.txt"), "PNG images (*.png)"),
+               (str(tmp_path / "pic"), "PNG images (*.png)")]
+    warnings = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: answers.pop(0))
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: warnings.append(text))
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    got = ask_path(parent, None, "k", "Save picture", save=True, name="pic.png",
+                   file_filter="PNG images (*.png)")
+    assert got == str(tmp_path / "pic.png")  # pic.txt refused, then "pic" got .png
+    assert len(warnings) == 1 and "pic.txt" in warnings[0] and ".png" in warnings[0]
+    answers.append((str(tmp_path / "run.ckpt"), "All files (*)"))
+    assert ask_path(parent, None, "k", "Save", save=True, file_filter="X (*.pt);;All files (*)"
+                    ) == str(tmp_path / "run.ckpt")  # "All files" takes any name

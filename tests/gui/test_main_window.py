@@ -134,3 +134,47 @@ def test_torch_tabs_are_built_once_torch_has_loaded(qtbot, settings):
     assert w.current_tab() is w.tab("detection")  # still the tab the user was on
     assert w.tab("detection").image_size() == (451, 300)
     assert [w.tabs.tabText(i) for i in range(w.tabs.count())] == [t.title for t in TABS]
+
+
+def test_errors_do_not_open_the_messages_dock_a_badge_counts_them(window, context, qtbot):
+    assert not window.messages_dock.isVisible() and window.messages_button.isHidden()
+    context.error("Home: bad.jpg could not be loaded")
+    context.info("Build: saved net.json")
+    assert not window.messages_dock.isVisible()  # it used to pop open on every error
+    assert not window.messages_button.isHidden()
+    assert window.messages_button.text() == "✖ 1 error · 1 more"
+    window.messages_button.click()
+    assert window.messages_dock.isVisible() and window.messages_button.isHidden()
+    assert window.messages_dock.height() < window.height() * 0.3
+
+
+def test_a_good_load_replaces_the_error_in_the_status_bar(window, tmp_path, qtbot):
+    (tmp_path / "bad.jpg").write_bytes(b"\xff\xd8\xff garbage")
+    Image.fromarray(np.zeros((12, 16, 3), np.uint8)).save(tmp_path / "good.png")
+    window.show_tab("home")
+    assert not window.open_image(str(tmp_path / "bad.jpg"))
+    assert "bad.jpg" in window.statusBar().currentMessage()
+    qtbot.wait(10)
+    assert window.open_image(str(tmp_path / "good.png"))
+    qtbot.waitUntil(lambda: "bad.jpg" not in window.statusBar().currentMessage(), timeout=3000)
+    assert window.statusBar().currentMessage() == "Opened good.png"
+
+
+def test_window_restored_off_screen_comes_back_whole_on_a_screen(qtbot, context):
+    w = MainWindow(context)
+    qtbot.addWidget(w)
+    w.show()
+    w.setGeometry(-3000, -2000, 900, 600)  # e.g. saved on a monitor that is gone now
+    w.close()
+    w2 = MainWindow(context)
+    qtbot.addWidget(w2)
+    assert w2.on_screen(), w2.frameGeometry()
+
+
+def test_save_tab_picture_failure_names_the_users_path(window, tmp_path):
+    (tmp_path / "file.txt").write_text("x")
+    target = tmp_path / "file.txt" / "lab.png"
+    assert not window.save_tab_picture(str(target))
+    level, text = window.messages.messages()[-1]
+    assert level == "error" and text == (f"Could not save {target}: {tmp_path / 'file.txt'} is "
+                                         f"a file, not a folder")

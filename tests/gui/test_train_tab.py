@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 import torch
+from PySide6.QtCore import Qt
 
 from engine.builder import NetworkSpec, layer, preset
 from engine.training import BatchProgress
 from gui.tabs.train.curves import EMPTY_TEXT
+from gui.tabs.train.job import save_job
 from gui.tabs.train_tab import TrainTab
 
 
@@ -134,6 +136,8 @@ def test_huge_learning_rate_diverges_with_the_reason(tab, qtbot, context):
     assert tab.runs_panel.tree.topLevelItem(0).text(9) == "diverged"
     assert tab.curves.empty_text.isVisible()  # nothing finite to draw: say why
     assert "loss diverged" in tab.curves.empty_text.toPlainText()
+    (x0, x1), (y0, y1) = tab.curves.plot_item.viewRange()
+    assert x0 < 0.5 < x1 and y0 < 0.5 < y1  # the notice is inside the view, not off it
     assert not tab.learned_label.isVisible()
 
 
@@ -227,19 +231,48 @@ def test_shape_mismatch_is_reported_before_and_during_training(tab, qtbot, tmp_p
     assert tab.runs == {}
 
 
-def test_closing_the_window_mid_run_stops_the_worker(qtbot, context):
+def test_closing_the_window_mid_run_asks_then_stops_and_keeps_the_run(qtbot, context,
+                                                                     monkeypatch, tmp_path):
+    from PySide6.QtWidgets import QMessageBox
+
     from gui.main_window import MainWindow
 
+    answers = [QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Yes]
+    asked: list[str] = []
+
+    def answer(_parent, _title, text, *_args):
+        asked.append(text)
+        return answers.pop(0)
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
     window = MainWindow(context)
     qtbot.addWidget(window)
+    window.show()
     window.show_tab("train")
     tab = window.tab("train")
     configure(tab, "lenet", n_train=8192, batch_size=32, num_epochs=10)
+    tab.runs_panel.keep_weights.setChecked(True)
     tab.start_training()
     wait_progress(qtbot, tab)
     tab.pause()  # even a paused run must end
-    window.close()
-    assert tab.runner.wait(0)
+    assert not window.close()  # "Cancel": the window stays, the run goes on
+    assert window.isVisible() and tab.runner.is_running()
+    assert "run 1 (lenet on procedural-shapes, epoch 1/10)" in asked[0]
+    assert window.close()  # "Yes": stop and quit
+    assert tab.runner.wait(0) and len(asked) == 2
+    restarted = TrainTab(context)  # the next start shows the run, stopped, with its curves
+    qtbot.addWidget(restarted)
+    run = restarted.runs[1]
+    assert run.status == "stopped" and "window closed at epoch 1" in run.reason
+    assert run.curves["train_loss"][0] and run.weights.endswith(".pt")
+    restarted.runs_panel.select([1])
+    assert restarted.save_button.isEnabled()  # its kept weights can still be saved
+    target = tmp_path / "kept.pt"
+    with qtbot.waitSignal(restarted.ckpt_runner.finished, timeout=20000):
+        assert restarted.save_checkpoint(str(target))
+    from engine.training import load_checkpoint
+
+    assert load_checkpoint(target).spec["name"] == "lenet"
 
 
 def test_hyper_parameters_are_remembered_and_presets_apply_their_defaults(tab, qtbot,
@@ -327,3 +360,164 @@ def test_trained_blobs_regions_show_both_class_colours(tab, qtbot, context):
                 if 0.25 < 1 - w < 0.75 and error < 12:
                     found[k] += 1
     assert min(found.values()) > 50, found
+
+
+def test_switching_network_applies_its_recipe_whole_and_marks_edits(tab):
+    tab.source.set_preset("mlp")
+    tab.hparams.set_values(optimizer="adam", weight_decay=0.01, schedule="cosine")
+    tab.source.set_preset("lenet")
+    hp = tab.hparams.values()  # the issue: LeNet + Adam at lr 0.9
+    assert (hp.lr, hp.optimizer, hp.weight_decay, hp.schedule) == (0.9, "sgd", 0.0, "none")
+    assert tab.hparams.edited() == [] and not tab.hparams.reset_button.isEnabled()
+    assert tab.hparams.recipe_label.text() == "Recipe of preset lenet"
+    tab.hparams.set_values(lr=0.3, optimizer="momentum")
+    assert tab.hparams.edited() == ["lr", "optimizer"]
+    assert tab.hparams.row_labels["lr"].text().endswith("✎")
+    assert "0.9" in tab.hparams.row_labels["lr"].toolTip()
+    assert not tab.hparams.row_labels["batch_size"].text().endswith("✎")
+    assert tab.hparams.recipe_label.text() == "Recipe of preset lenet, 2 changed ✎"
+    tab.hparams.reset_button.click()
+    assert tab.hparams.values().lr == 0.9 and tab.hparams.values().optimizer == "sgd"
+    assert tab.hparams.edited() == []
+
+
+def test_a_restart_does_not_mix_recipes(qtbot, context):
+    s = context.settings
+    s.setValue("train/preset", "lenet")  # values remembered for another network's recipe
+    for key, value in (("lr", 0.9), ("optimizer", "adam"), ("seed", 5), ("recipe", "preset mlp")):
+        s.setValue(f"train/hparams/{key}", value)
+    t = TrainTab(context)
+    qtbot.addWidget(t)
+    hp = t.hparams.values()
+    assert (hp.lr, hp.optimizer, hp.seed) == (0.9, "sgd", 5)  # lenet's recipe whole
+    t.hparams.set_values(optimizer="adam")  # an edit of lenet's recipe is remembered
+    again = TrainTab(context)
+    qtbot.addWidget(again)
+    assert again.hparams.values().optimizer == "adam" and again.hparams.edited() == ["optimizer"]
+
+
+def test_typing_an_out_of_range_lr_says_it_was_limited(tab, qtbot):
+    box = tab.hparams.lr
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box, "1e6")
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert box.value() == 1e4
+    note = tab.hparams.notes["lr"]
+    assert note.isVisible() and "limited to 10000" in note.text() and "1e+06" in note.text()
+    box.lineEdit().selectAll()
+    qtbot.keyClicks(box, "1e-3")  # scientific notation is taken as typed
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert box.value() == pytest.approx(1e-3) and not note.isVisible()
+
+
+def too_few_outputs() -> NetworkSpec:
+    """Builds and runs, but its 2 outputs cannot score 10 classes: fails at the first step."""
+    return NetworkSpec("two-outputs", (1, 1, 28, 28), (layer("Flatten"),
+                                                        layer("Linear", out_features=2)))
+
+
+def test_a_failed_run_cannot_be_saved_and_its_error_goes_with_a_new_network(tab, qtbot,
+                                                                              context):
+    context.send_network(too_few_outputs())
+    tab.data.set_subset(128, 64)
+    tab.hparams.set_values(num_epochs=1, batch_size=32)
+    run_to_end(qtbot, tab)
+    run = tab.runs[1]
+    assert run.status == "failed" and run.model is not None
+    tab.runs_panel.select([1])
+    assert not tab.save_button.isEnabled()  # a failed 0-epoch run has nothing to save
+    assert "failed" in tab.save_button.toolTip()
+    assert tab.banner.isVisible() and tab.banner.level == "error"
+    tab.source.set_preset("lenet")  # a new network: the old error no longer applies
+    assert not tab.banner.isVisible()
+
+
+def test_saving_a_checkpoint_into_a_missing_folder_says_so_at_once(tab, qtbot, tmp_path):
+    configure(tab, "softmax-regression", n_train=128, n_test=64)
+    run_to_end(qtbot, tab)
+    target = tmp_path / "gone" / "run.pt"
+    assert not tab.save_checkpoint(str(target))
+    assert tab.banner.text() == (f"could not save {target}: the folder {tmp_path / 'gone'} "
+                                 f"does not exist")
+    (tmp_path / "file.txt").write_text("x")
+    with qtbot.waitSignal(tab.ckpt_runner.failed, timeout=10000) as failed:
+        tab.ckpt_runner.start(save_job(str(tmp_path / "file.txt" / "r.pt"), tab.runs[1].model,
+                                       tab.runs[1].history, {}))
+    message = failed.args[0]
+    assert "Unexpected" not in message and "file.txt is a file, not a folder" in message
+
+
+def test_runs_come_back_at_the_next_start_and_a_corrupt_file_is_skipped(tab, qtbot, context):
+    configure(tab, "softmax-regression", n_train=128, n_test=64, num_epochs=2)
+    run_to_end(qtbot, tab)
+    first = tab.runs[1]
+    assert first.status == "finished" and list(tab.runs_dir.glob("*.json"))
+    (tab.runs_dir / "garbage.json").write_text("{not json")
+    messages: list[tuple[str, str]] = []
+    context.message_posted.connect(lambda level, text: messages.append((level, text)))
+    again = TrainTab(context)
+    qtbot.addWidget(again)
+    run = again.runs[1]
+    assert (run.status, run.network, run.settings["num_epochs"]) == (
+        "finished", "softmax-regression", 2)
+    assert run.final["test_acc"] == first.final["test_acc"]
+    assert run.curves["train_loss"] == first.curves["train_loss"]
+    assert run.curves["test_acc"] == first.curves["test_acc"]
+    assert again.runs_panel.count() == 1 and again._next == 2
+    assert any(level == "warning" and "garbage.json" in text for level, text in messages)
+    assert not again.banner.isHidden() and "skipped" in again.banner.text()
+    again.runs_panel.select([1])
+    assert not again.save_button.isEnabled()  # weights were not asked for
+
+
+def test_a_removed_run_can_be_undone_and_stays_removed_otherwise(tab, qtbot, context):
+    configure(tab, "softmax-regression", n_train=128, n_test=64)
+    run_to_end(qtbot, tab)
+    run_to_end(qtbot, tab)
+    assert sorted(tab.runs) == [1, 2]
+    tab.runs_panel.select([1])
+    tab.runs_panel.remove_button.click()
+    assert sorted(tab.runs) == [2] and tab.runs_panel.undo_button.isEnabled()
+    tab.runs_panel.tree.setFocus()
+    qtbot.keyClick(tab.runs_panel.tree, "z", modifier=Qt.KeyboardModifier.ControlModifier)
+    assert sorted(tab.runs) == [1, 2] and tab.runs_panel.selected() == [1]
+    assert tab.runs_panel.tree.topLevelItem(0).text(0) == "1"  # back in its place
+    assert not tab.runs_panel.undo_button.isEnabled()
+    tab.runs_panel.select([2])
+    tab.remove_runs([2])
+    again = TrainTab(context)
+    qtbot.addWidget(again)
+    assert sorted(again.runs) == [1]  # removed and not undone: gone for good
+    assert not list(again.runs_dir.glob("*.removed"))
+
+
+def test_a_long_run_is_announced_up_front_with_what_would_help(tab, qtbot, monkeypatch):
+    import gui.tabs.train_tab as train_tab
+    from engine.training import SpeedEstimate
+
+    monkeypatch.setattr(train_tab, "LONG_RUN_SECONDS", 0.0)  # every run counts as long here
+    configure(tab, "densenet", n_train=256, n_test=64, num_epochs=3, batch_size=16)
+    tab.data.set_resize(32)
+    estimates: list[tuple[SpeedEstimate, int]] = []  # with the epochs done when it came
+    tab.runner.event.connect(lambda e: estimates.append(
+        (e, tab.runs[1].settings.get("epochs_done", 0))) if isinstance(e, SpeedEstimate)
+        else None)
+    with qtbot.waitSignal(tab.runner.finished, timeout=120000):
+        tab.start_training()
+        qtbot.waitUntil(lambda: bool(estimates), timeout=90000)
+        text = tab.banner.text()
+        assert tab.banner.level == "warning" and "Run 1: estimated " in text
+        assert "resize 28 (now 32)" in text and "a smaller preset" in text
+        assert "fewer epochs (now 3)" in text and "a machine with a GPU" in text
+        assert tab.runs[1].reason.startswith("estimated ")
+        tab.stop()
+    estimate, epochs_done = estimates[0]
+    assert epochs_done == 0  # said during the first epoch, not after it
+    assert estimate.steps_per_epoch == 16 and estimate.num_epochs == 3
+
+
+def test_duration_text():
+    from gui.tabs.train_tab import duration_text
+
+    assert [duration_text(s) for s in (45, 12 * 60 + 10, 2 * 3600 + 41 * 60 + 5)] == [
+        "45 s", "12 min", "2 h 41 min"]

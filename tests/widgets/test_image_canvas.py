@@ -132,6 +132,73 @@ def test_click_emits_image_coordinates(canvas, qtbot, zoom):
     assert abs(x - target[0]) <= tolerance and abs(y - target[1]) <= tolerance
 
 
+def mouse_drag(qtbot, canvas, start, end, steps: int = 6) -> None:
+    """A real left-button drag on the canvas from image pixel ``start`` to ``end``."""
+    vp = canvas.view.viewport()
+    a = vp.mapFrom(canvas, canvas.map_from_image(*start).toPoint())
+    b = vp.mapFrom(canvas, canvas.map_from_image(*end).toPoint())
+    qtbot.mouseMove(vp, pos=a)
+    qtbot.wait(20)
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=a)
+    for t in np.linspace(0, 1, steps):
+        qtbot.mouseMove(vp, pos=QPoint(int(a.x() + t * (b.x() - a.x())),
+                                       int(a.y() + t * (b.y() - a.y()))))
+        qtbot.wait(20)  # pyqtgraph rate-limits mouse moves
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=b)
+    qtbot.wait(20)
+
+
+def test_draw_mode_draws_even_when_the_drag_starts_on_a_box(canvas, qtbot):
+    canvas.set_image(np.zeros((100, 100, 3), np.uint8))
+    item = canvas.add_editable_box([10, 10, 60, 60], label="A")
+    canvas.set_draw_mode(True)
+    qtbot.wait(50)
+    with qtbot.waitSignal(canvas.box_drawn, timeout=2000) as blocker:
+        mouse_drag(qtbot, canvas, (30, 30), (80, 90))
+    np.testing.assert_allclose(blocker.args[0], [30, 30, 80, 90], atol=2.0)
+    np.testing.assert_allclose(item.box(), [10, 10, 60, 60])  # not moved
+    canvas.set_draw_mode(False)  # and the box is editable again afterwards
+    mouse_drag(qtbot, canvas, (30, 30), (40, 35))
+    np.testing.assert_allclose(item.box(), [20, 15, 70, 65], atol=2.0)
+
+
+def test_drawn_box_is_clipped_to_the_image(canvas, qtbot):
+    canvas.set_image(np.zeros((100, 100, 3), np.uint8))
+    canvas.viewbox.scaleBy((2, 2))  # zoom out so the drag can leave the image
+    canvas.set_draw_mode(True)
+    qtbot.wait(50)
+    with qtbot.waitSignal(canvas.box_drawn, timeout=2000) as blocker:
+        mouse_drag(qtbot, canvas, (60, 50), (140, 130))
+    box = blocker.args[0]
+    np.testing.assert_allclose(box[:2], [60, 50], atol=2.0)
+    np.testing.assert_allclose(box[2:], [100, 100])
+
+
+def test_editable_box_cannot_be_dragged_off_the_image(canvas, qtbot):
+    canvas.set_image(np.zeros((100, 150, 3), np.uint8))
+    canvas.viewbox.scaleBy((2, 2))
+    item = canvas.add_editable_box([20, 20, 70, 60])
+    qtbot.wait(50)
+    finished = []
+    item.box_finished.connect(finished.append)
+    mouse_drag(qtbot, canvas, (40, 40), (190, 140))  # far past the bottom-right corner
+    np.testing.assert_allclose(item.box(), [100, 60, 150, 100], atol=1e-6)  # at the corner
+    assert finished and (finished[-1][2:] <= [150, 100]).all()
+    mouse_drag(qtbot, canvas, (120, 80), (-60, -60))  # and past the top-left
+    np.testing.assert_allclose(item.box(), [0, 0, 50, 40], atol=1e-6)
+
+
+def test_resize_handle_is_held_at_the_image_edge(canvas, qtbot):
+    canvas.set_image(np.zeros((100, 150, 3), np.uint8))
+    canvas.viewbox.scaleBy((2, 2))
+    item = canvas.add_editable_box([20, 20, 70, 60])
+    qtbot.wait(50)
+    mouse_drag(qtbot, canvas, (70, 60), (200, 130))  # bottom-right handle, outside
+    np.testing.assert_allclose(item.box(), [20, 20, 150, 100], atol=1e-6)
+    canvas.set_image(np.zeros((50, 50, 3), np.uint8))  # a smaller image: new bounds
+    assert item.maxBounds.width() == 50
+
+
 def test_draw_box_mode_emits_box(canvas, qtbot):
     canvas.set_image(np.zeros((100, 100, 3), np.uint8))
     canvas.set_draw_mode(True)

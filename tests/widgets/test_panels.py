@@ -81,3 +81,67 @@ def test_append_after_empty_set_series(qtbot):
         p.append("a", i, i * 2)
     x, y = p.series_data("a")
     assert len(x) == 300 and y[-1] == 598
+
+
+def test_plot_panel_export_failure_is_one_sentence_naming_the_path(qtbot, tmp_path):
+    p = PlotPanel(x_label="epoch")
+    qtbot.addWidget(p)
+    p.append("loss", 0.0, 1.0)
+    (tmp_path / "file.txt").write_text("x")
+    failures = []
+    p.export_failed.connect(failures.append)
+    target = tmp_path / "file.txt" / "curves.csv"
+    assert p.export_csv(target) is False  # used to raise NotADirectoryError
+    assert p.export_png(tmp_path / "missing" / "p.png") is False
+    assert failures[0] == (f"could not save {target}: {tmp_path / 'file.txt'} is a file, "
+                           f"not a folder")
+    assert failures[1] == (f"could not save {tmp_path / 'missing' / 'p.png'}: the folder "
+                           f"{tmp_path / 'missing'} does not exist")
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["file.txt"]
+
+
+def test_plot_panel_dialog_adds_the_extension_and_refuses_another(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    p = PlotPanel()
+    qtbot.addWidget(p)
+    p.append("loss", 0.0, 1.0)
+    answers = [(str(tmp_path / "curves"), "CSV files (*.csv)"),
+               (str(tmp_path / "pic.txt"), "PNG images (*.png)")]
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: answers.pop(0))
+    failures = []
+    p.export_failed.connect(failures.append)
+    p._ask_csv()
+    assert (tmp_path / "curves.csv").is_file()
+    p._ask_png()
+    assert not (tmp_path / "pic.txt").exists() and "pic.txt" in failures[0]
+
+
+def test_epoch_axis_shows_plain_numbers_not_si_scaled(qtbot):
+    p = PlotPanel(x_label="epoch")
+    qtbot.addWidget(p)
+    p.resize(500, 300)
+    p.set_series("loss", np.linspace(0, 0.8, 9), np.linspace(2, 1, 9))
+    p.flush()
+    p.plot_item.setXRange(0, 0.8, padding=0)
+    axis = p.plot_item.getAxis("bottom")
+    axis.updateAutoSIPrefix()
+    assert axis.autoSIPrefixScale == 1.0 and "x0.001" not in axis.labelString()
+
+
+def test_legend_sits_below_the_plot_and_covers_no_curve(qtbot):
+    p = PlotPanel(x_label="epoch")
+    qtbot.addWidget(p)
+    p.resize(700, 320)
+    p.show()
+    qtbot.waitExposed(p)
+    for name in ("run 1 · train loss", "run 1 · train acc", "run 1 · test acc",
+                 "run 2 · train loss", "run 2 · train acc", "run 2 · test acc"):
+        p.set_series(name, np.linspace(0, 1, 5), np.linspace(1, 0, 5))
+    qtbot.wait(50)
+    legend = p.legend.sceneBoundingRect()
+    view = p.plot_item.vb.sceneBoundingRect()
+    assert len(p.legend.items) == 6 and legend.height() > 20
+    assert not legend.intersects(view) and legend.top() >= view.bottom()
+    visible = p.plot.mapToScene(p.plot.viewport().rect()).boundingRect()
+    assert visible.contains(legend)  # not cut off by the widget

@@ -16,7 +16,9 @@ class AnchorsPanel(LabPanel):
     intro = ("Each pixel is the centre of <b>n + m − 1</b> anchor boxes: every size "
              "s<sub>i</sub> with the first ratio r<sub>1</sub>, and the first size "
              "s<sub>1</sub> with every other ratio. In pixels an anchor is s·h·√r wide and "
-             "s·h/√r tall (h = image height), so r = 1 gives squares. "
+             "s·h/√r tall (h = image height), so here r = 1 gives squares. (Panels 2 and 4 "
+             "make anchors for a feature-map grid: the book scales their widths by the "
+             "grid's h/w, so on a grid shaped unlike the image r = 1 is not square.) "
              "<b>Click a pixel</b> to see its anchors.")
 
     def __init__(self, lab) -> None:
@@ -41,8 +43,7 @@ class AnchorsPanel(LabPanel):
 
     @qthrottled(timeout=30)
     def _on_values_changed(self, _values: list) -> None:
-        self.lab.set_anchor_shape(self.sizes.values(), self.ratios.values())
-        self.redraw()
+        self.lab.state.set_anchor_shape(self.sizes.values(), self.ratios.values())
 
     def on_pixel_clicked(self, x: float, y: float) -> None:
         self.pixel = (int(x), int(y))

@@ -31,6 +31,22 @@ def to_normalised(boxes_px: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.asarray(boxes_px, dtype=np.float64) / np.array([width, height, width, height])
 
 
+def square_anchor_note(size: float, fmap_w: int, fmap_h: int, width: int, height: int) -> str:
+    """Why an r = 1 anchor of a feature-map grid is drawn the size it is.
+
+    ``multibox_prior`` makes normalised widths s·√r·h/w for the map it is given (the
+    book's ``display_anchors`` passes the feature map), so drawn on a width × height
+    image an anchor is s·√r·(fmap_h/fmap_w)·width by s/√r·height pixels.
+    """
+    px_w = size * fmap_h / fmap_w * width
+    px_h = size * height
+    shape = ("square, because the map has the image's shape"
+             if abs(px_w - px_h) < 0.5 else
+             f"not square: widths are scaled by the map's h/w ({fmap_h}/{fmap_w}), not "
+             f"the image's ({height}/{width}), as in the book's <code>display_anchors</code>")
+    return f"An r = 1 anchor of size {size:g} is {px_w:.0f}×{px_h:.0f} px here: {shape}."
+
+
 class LabPanel(QWidget):
     """One step of the lab. Owns its canvas layers while active."""
 
@@ -42,6 +58,9 @@ class LabPanel(QWidget):
         self.lab = lab
         self.canvas = lab.canvas
         self.active = False
+        lab.state.image_changed.connect(self.on_image_changed)
+        lab.state.boxes_changed.connect(self.on_ground_truth_changed)
+        lab.state.anchor_shape_changed.connect(self.on_anchor_shape_changed)
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(6, 6, 6, 6)
         if self.intro:
@@ -90,10 +109,16 @@ class LabPanel(QWidget):
         """A click on the image while this panel is active (image pixels)."""
 
     def on_image_changed(self) -> None:
-        """The lab's image (and maybe its ground truth) changed."""
+        """The lab's image and its ground truth changed (``state.image_changed``)."""
         if self.active:
             self.redraw()
 
     def on_ground_truth_changed(self) -> None:
+        """The ground-truth boxes were edited (``state.boxes_changed``)."""
+        if self.active:
+            self.redraw()
+
+    def on_anchor_shape_changed(self) -> None:
+        """The anchor sizes or ratios changed (``state.anchor_shape_changed``)."""
         if self.active:
             self.redraw()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -22,7 +23,13 @@ from PySide6.QtWidgets import (
 )
 
 from engine.detection import anchor_assignment, anchor_labels, multiscale_anchors
-from gui.tabs.detection.common import LabPanel, class_color, to_normalised, to_pixels
+from gui.tabs.detection.common import (
+    LabPanel,
+    class_color,
+    square_anchor_note,
+    to_normalised,
+    to_pixels,
+)
 from widgets.sliders import LabeledSlider
 
 TABLE_COLUMNS = ("anchor", "assigned to", "class label", "IoU", "dx", "dy", "dw", "dh")
@@ -44,6 +51,8 @@ class LabellingPanel(LabPanel):
         self.anchors_px = np.zeros((0, 4))
         self.cell: tuple[int, int] | None = None
         self._gt_items: list = []
+        self._gt_item_labels: list[str] = []
+        self._syncing = False  # pushing the state into the editable boxes
         self._build_ground_truth()
         self._build_anchor_controls()
         self.table = QTableWidget(0, len(TABLE_COLUMNS))
@@ -57,6 +66,7 @@ class LabellingPanel(LabPanel):
         self.readout.setWordWrap(True)
         self.add(self.readout)
         self.lab.canvas.box_drawn.connect(self._on_canvas_box_drawn)
+        self.lab.state.box_previewed.connect(self._on_state_box_previewed)
 
     # ------------------------------------------------------------- build
     def _build_ground_truth(self) -> None:
@@ -64,26 +74,58 @@ class LabellingPanel(LabPanel):
         col = QVBoxLayout(box)
         self.gt_list = QListWidget()
         self.gt_list.setMaximumHeight(90)
-        self.gt_list.setToolTip("Ground-truth boxes; drag them on the image to move/resize")
+        self.gt_list.setToolTip("Ground-truth boxes; drag them on the image to move, drag a "
+                                "corner to resize (Delete removes the selected one)")
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.gt_list,
+                  activated=self._delete_selected, context=Qt.ShortcutContext.WidgetShortcut)
         col.addWidget(self.gt_list)
         row = QHBoxLayout()
         self.class_combo = QComboBox(editable=True)
-        self.class_combo.setToolTip("Class of the next box you draw (type a new name to add one)")
+        self.class_combo.setToolTip("Class of the next box you draw (type a new name to add "
+                                    "one); Set class gives it to the selected box")
         self.draw_button = QPushButton("Draw box")
         self.draw_button.setCheckable(True)
-        self.draw_button.setToolTip("Then drag on the image to draw a ground-truth box")
+        self.draw_button.setToolTip("Then drag on the image to draw a ground-truth box "
+                                    "(also over other boxes; it stays inside the image). "
+                                    "Esc cancels")
         self.draw_button.toggled.connect(self.lab.canvas.set_draw_mode)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.lab.canvas,
+                  activated=lambda: self.draw_button.setChecked(False),
+                  context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        rename = QPushButton("Set class")
+        rename.setToolTip("Give the selected box the class typed on the left")
+        rename.clicked.connect(self._rename_selected)
         delete = QPushButton("Delete")
-        delete.setToolTip("Delete the selected ground-truth box")
+        delete.setToolTip("Delete the selected ground-truth box (Delete)")
         delete.clicked.connect(self._delete_selected)
         row.addWidget(QLabel("class"))
         row.addWidget(self.class_combo, 1)
         row.addWidget(self.draw_button)
+        row.addWidget(rename)
         row.addWidget(delete)
-        save = QPushButton("Save…")
-        save.setToolTip("Save the ground-truth boxes as NAME.boxes.json beside the image; "
-                        "it is loaded again with the image")
+        col.addLayout(row)
+        row = QHBoxLayout()
+        stack = self.lab.state.undo_stack
+        self.undo_button = QPushButton("↶ Undo")
+        self.redo_button = QPushButton("↷ Redo")
+        self.undo_button.clicked.connect(self.lab.state.undo)
+        self.redo_button.clicked.connect(self.lab.state.redo)
+        stack.canUndoChanged.connect(self.undo_button.setEnabled)
+        stack.canRedoChanged.connect(self.redo_button.setEnabled)
+        stack.undoTextChanged.connect(self._on_undo_stack_undo_text_changed)
+        stack.redoTextChanged.connect(self._on_undo_stack_redo_text_changed)
+        self.undo_button.setEnabled(stack.canUndo())
+        self.redo_button.setEnabled(stack.canRedo())
+        self._on_undo_stack_undo_text_changed(stack.undoText())
+        self._on_undo_stack_redo_text_changed(stack.redoText())
+        save = QPushButton("Save boxes…")
+        save.setToolTip("Save the ground-truth boxes as NAME.boxes.json; beside the image "
+                        "they are loaded again with it (the bundled samples' folder is "
+                        "read-only)")
         save.clicked.connect(self._ask_save)
+        row.addWidget(self.undo_button)
+        row.addWidget(self.redo_button)
+        row.addStretch(1)
         row.addWidget(save)
         col.addLayout(row)
         self.add(box)
@@ -109,6 +151,14 @@ class LabellingPanel(LabPanel):
         form.addRow(self.show_background)
         self.add(box)
 
+    def _on_undo_stack_undo_text_changed(self, text: str) -> None:
+        self.undo_button.setToolTip(f"Undo {text} (Ctrl+Z)" if text else
+                                    "Undo the last box edit (Ctrl+Z)")
+
+    def _on_undo_stack_redo_text_changed(self, text: str) -> None:
+        self.redo_button.setToolTip(f"Redo {text} (Ctrl+Shift+Z)" if text else
+                                    "Redo the last undone box edit (Ctrl+Shift+Z)")
+
     # ------------------------------------------------------- ground truth
     def activate(self) -> None:
         self._sync_ground_truth_items()
@@ -116,9 +166,7 @@ class LabellingPanel(LabPanel):
 
     def deactivate(self) -> None:
         self.draw_button.setChecked(False)
-        for item in self._gt_items:
-            self.canvas.remove_editable_box(item)
-        self._gt_items = []
+        self._remove_gt_items()
         super().deactivate()
 
     def on_ground_truth_changed(self) -> None:
@@ -129,64 +177,111 @@ class LabellingPanel(LabPanel):
 
     def on_image_changed(self) -> None:
         self.cell = None
+        self._remove_gt_items()  # new bounds and boxes
         self.on_ground_truth_changed()
 
-    def _sync_ground_truth_items(self) -> None:
+    def _remove_gt_items(self) -> None:
         for item in self._gt_items:
             self.canvas.remove_editable_box(item)
         self._gt_items = []
-        classes = self.lab.class_names()
-        for i, (box, label) in enumerate(zip(self.lab.gt_boxes, self.lab.gt_labels, strict=True)):
+        self._gt_item_labels = []
+
+    def _sync_ground_truth_items(self) -> None:
+        """Editable boxes for the state's boxes: moved in place when only geometry
+        changed (an undo, or the end of a drag), rebuilt when boxes or labels did."""
+        state = self.lab.state
+        if self._gt_item_labels == state.labels and len(self._gt_items) == state.box_count():
+            self._syncing = True
+            try:
+                for item, box in zip(self._gt_items, state.boxes, strict=True):
+                    if not np.allclose(item.box(), box):
+                        item.set_box(box)
+            finally:
+                self._syncing = False
+            return
+        self._remove_gt_items()
+        classes = state.class_names()
+        for i, (box, label) in enumerate(zip(state.boxes, state.labels, strict=True)):
             item = self.canvas.add_editable_box(box, color=class_color(classes.index(label)),
                                                 label=label)
-            item.box_finished.connect(lambda b, k=i: self.lab.move_ground_truth(k, b))
-            item.box_changed.connect(lambda b, k=i: self._on_gt_dragged(k, b))
+            item.box_finished.connect(lambda b, k=i: self._on_gt_item_finished(k, b))
+            item.box_changed.connect(lambda b, k=i: self._on_gt_item_changed(k, b))
             self._gt_items.append(item)
-        self._refresh_gt_list()
+        self._gt_item_labels = state.labels
 
     def _refresh_gt_list(self) -> None:
+        selected = self.gt_list.currentRow()
         self.gt_list.clear()
         for label, box in zip(self.lab.gt_labels, self.lab.gt_boxes, strict=True):
-            x1, y1, x2, y2 = (int(round(v)) for v in box)
-            self.gt_list.addItem(f"{label}: ({x1}, {y1}) – ({x2}, {y2})")
+            self.gt_list.addItem(self._gt_text(label, box))
+        if 0 <= selected < self.gt_list.count():
+            self.gt_list.setCurrentRow(selected)
         current = self.class_combo.currentText()
         self.class_combo.clear()
         self.class_combo.addItems(self.lab.class_names() or ["object"])
         if current:
             self.class_combo.setCurrentText(current)
 
-    def _on_gt_dragged(self, index: int, box: np.ndarray) -> None:
-        self.lab.gt_boxes[index] = box  # live preview; committed on finish
-        self.redraw()
+    @staticmethod
+    def _gt_text(label: str, box: np.ndarray) -> str:
+        x1, y1, x2, y2 = (int(round(v)) for v in box)
+        return f"{label}: ({x1}, {y1}) – ({x2}, {y2})"
+
+    def _on_gt_item_changed(self, index: int, box: np.ndarray) -> None:
+        if self._syncing:
+            return
+        self.lab.state.preview_box(index, box)  # live; one undo step when the drag ends
+
+    def _on_gt_item_finished(self, index: int, box: np.ndarray) -> None:
+        if not self._syncing:
+            self.lab.state.move_box(index, box)
+
+    def _on_state_box_previewed(self, index: int) -> None:
+        item = self.gt_list.item(index)
+        if item is not None:
+            item.setText(self._gt_text(self.lab.gt_labels[index], self.lab.gt_boxes[index]))
+        if self.active:
+            self.request_redraw()
 
     def _on_canvas_box_drawn(self, box: np.ndarray) -> None:
         if not self.active:
             return
         label = self.class_combo.currentText().strip() or "object"
         self.draw_button.setChecked(False)
-        self.lab.add_ground_truth(box, label)
+        self.lab.state.add_box(box, label)
+        self.gt_list.setCurrentRow(self.gt_list.count() - 1)
 
     def _ask_save(self) -> None:
-        from pathlib import Path
-
         from PySide6.QtWidgets import QFileDialog
 
-        image = Path(self.lab.image_path or "image.png")
-        default = str(image.with_name(image.stem + ".boxes.json"))
-        path, _ = QFileDialog.getSaveFileName(self, "Save ground-truth boxes", default,
-                                              "Box files (*.boxes.json *.json)")
-        if path:
-            try:
-                self.lab.save_ground_truth(path)
-            except (OSError, ValueError) as exc:
-                self.lab.context.error(f"Could not save boxes: {exc}")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save ground-truth boxes", str(self.lab.suggested_boxes_path()),
+            "Box files (*.boxes.json);;All files (*)")
+        if not path:
+            return
+        if not path.lower().endswith(".json"):
+            path += ".boxes.json"
+        try:
+            self.lab.save_ground_truth(path)
+        except (OSError, ValueError) as exc:
+            self.lab.context.error(f"Boxes not saved: {exc}")
+
+    def _selected_row(self) -> int:
+        row = self.gt_list.currentRow()
+        if row < 0 and self.lab.state.box_count():
+            row = self.lab.state.box_count() - 1
+        return row
 
     def _delete_selected(self) -> None:
-        row = self.gt_list.currentRow()
-        if row < 0 and len(self.lab.gt_boxes):
-            row = len(self.lab.gt_boxes) - 1
+        row = self._selected_row()
         if row >= 0:
-            self.lab.remove_ground_truth(row)
+            self.lab.state.remove_box(row)
+
+    def _rename_selected(self) -> None:
+        row = self._selected_row()
+        label = self.class_combo.currentText().strip()
+        if row >= 0 and label:
+            self.lab.state.rename_box(row, label)
 
     # ------------------------------------------------------------ compute
     def grid_anchors(self) -> np.ndarray:
@@ -253,7 +348,9 @@ class LabellingPanel(LabPanel):
         self.readout.setText(
             f"{len(a.gt_index):,} anchors: <b>{int((~bg).sum())}</b> assigned "
             f"({int(a.forced.sum())} forced), <b>{int(bg.sum()):,}</b> background, "
-            f"IoU threshold {a.iou_threshold:.2f}.")
+            f"IoU threshold {a.iou_threshold:.2f}.<br>"
+            + square_anchor_note(self.lab.sizes[0], self.fmap_w.value(), self.fmap_h.value(),
+                                 w, self.lab.image_size()[1]))
 
     def _fill_table(self, chosen: list[int]) -> None:
         a = self.assignment

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSpinBox
 
 from engine.detection import multiscale_anchors
-from gui.tabs.detection.common import ANCHOR_COLORS, LabPanel, to_pixels
+from gui.tabs.detection.common import ANCHOR_COLORS, LabPanel, square_anchor_note, to_pixels
 from widgets.float_list import FloatListEditor
 from widgets.sliders import LabeledSlider
 
@@ -82,4 +82,5 @@ class MultiscalePanel(LabPanel):
         self.readout.setText(
             f"{fw}×{fh} cells × {k} anchors (1 size, {k} ratios) = "
             f"<b>{len(boxes):,}</b> anchors{note}. Each cell covers "
-            f"{w / fw:.0f}×{h / fh:.0f} image pixels.")
+            f"{w / fw:.0f}×{h / fh:.0f} image pixels.<br>"
+            + square_anchor_note(self.size.value(), fw, fh, w, h))

@@ -86,6 +86,10 @@ class Banner(QLabel):
         self.setText(text)
         self.show()
 
+    def hide(self) -> None:
+        self.level = ""
+        super().hide()
+
 
 def _clock(seconds: float) -> str:
     seconds = int(round(seconds))

@@ -98,11 +98,15 @@ class CurvesView(PlotPanel):
         self.plot_item.setLogMode(y=log)
         self.plot_item.setLabel("left", "loss (log scale)" if log else "loss / accuracy",
                                 color="k")
-        self.plot_item.enableAutoRange()
         self.flush()
+        if any(len(self.series_data(n)[0]) for n in self.series_names()):
+            self.plot_item.enableAutoRange()
+        else:  # nothing to fit: a fixed unit view keeps the notice in its middle
+            self.plot_item.disableAutoRange()
+            self.plot_item.setXRange(0, 1, padding=0.02)
+            self.plot_item.setYRange(0, 1, padding=0.02)
         if self.empty_text.isVisible():
-            (x0, x1), (y0, y1) = self.plot_item.viewRange()
-            self.empty_text.setPos((x0 + x1) / 2, (y0 + y1) / 2)
+            self.empty_text.setPos(0.5, 0.5)
 
     @staticmethod
     def _expects(run: Run, metric: str) -> bool:

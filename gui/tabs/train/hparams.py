@@ -1,15 +1,27 @@
-"""The hyper-parameter form: the book's knobs, per-network defaults, remembered values."""
+"""The hyper-parameter form: the book's knobs, per-network recipes, remembered values.
+
+A network's *recipe* is every training setting but the seed: its ``train_defaults`` (the
+book's lr, batch size, epochs, loss) over ``HyperParams``' defaults (plain SGD, no weight
+decay, no schedule, no clipping, the network's own init). Choosing a network applies its
+recipe whole — never LeNet's lr with the Adam picked for another net — and the form marks
+each field the user changed from it ("Reset to recipe" puts them back).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import suppress
 from typing import Any
 
 from PySide6.QtCore import QSettings, QSignalBlocker, Signal
+from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
     QSpinBox,
     QWidget,
 )
@@ -19,6 +31,7 @@ from engine.training.config import config_fields
 from gui.tabs.train.job import HyperParams
 
 SETTINGS_PREFIX = "train/hparams/"
+RECIPE_KEY = SETTINGS_PREFIX + "recipe"  # whose recipe the remembered values edit
 KEEP_INIT = "network's own"
 OPTIMIZER_TITLES = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam",
                     "adamw": "AdamW"}
@@ -27,6 +40,18 @@ FIELDS = {f.name: f for f in config_fields("hparams")}
 KINDS: dict[str, type] = {k: f.metadata["kind"] if f.metadata["kind"] in (int, float) else str
                           for k, f in FIELDS.items()}
 TIPS = {k: f.metadata["help"] for k, f in FIELDS.items()}
+LABELS = {k: f.metadata["label"] for k, f in FIELDS.items()}
+RECIPE_FIELDS = tuple(k for k in KINDS if k != "seed")
+EDITED = " ✎"
+
+
+def recipe_values(train_defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """Every recipe field: ``HyperParams`` defaults with the network's book values over them."""
+    base = HyperParams().__dict__
+    values = {k: base[k] for k in RECIPE_FIELDS}
+    values.update({k: train_defaults[k] for k in ("lr", "batch_size", "num_epochs", "loss")
+                   if k in train_defaults})
+    return values
 
 
 def _limits(key: str) -> tuple[Any, Any, Any]:
@@ -56,12 +81,40 @@ class HyperParamsForm(QWidget):
         self.seed = _int(*_limits("seed"))
         self.grad_clip = _double(*_limits("grad_clip")[:2], 3, 0.0, step=0.5)
         self.grad_clip.setSpecialValueText("off")
+        self.recipe: dict[str, Any] | None = None
+        self.recipe_name = ""
+        self.recipe_label = QLabel()
+        self.recipe_label.setWordWrap(True)
+        self.recipe_label.setStyleSheet("color: #555;")
+        self.reset_button = QPushButton("Reset to recipe")
+        self.reset_button.setToolTip("Put every field back to the network's recipe (the "
+                                     "seed stays)")
+        self.reset_button.setEnabled(False)
+        self.reset_button.clicked.connect(self.reset_to_recipe)
+        top = QHBoxLayout()
+        top.addWidget(self.recipe_label, 1)
+        top.addWidget(self.reset_button)
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
-        for key, f in FIELDS.items():
-            label, editor = f.metadata["label"], getattr(self, key)
+        form.addRow(top)
+        self.form = form
+        self.notes: dict[str, QLabel] = {}
+        self.row_labels: dict[str, QLabel] = {}
+        for key, label in LABELS.items():
+            editor = getattr(self, key)
             editor.setToolTip(TIPS[key])
-            form.addRow(label, editor)
+            self.row_labels[key] = row_label = QLabel(label)
+            form.addRow(row_label, editor)
+            if isinstance(editor, _FloatBox):
+                note = self.notes[key] = QLabel()
+                note.setWordWrap(True)
+                note.setStyleSheet("color: #9a6700;")
+                note.hide()
+                form.addRow("", note)
+                editor.clamped.connect(lambda text, n=note, k=label: (  # noqa: B023
+                    n.setText(f"{k}: {text}"), n.show()))
+                editor.valueChanged.connect(lambda _v, n=note, e=editor: n.setVisible(
+                    n.isVisible() and e.value() in (e.minimum(), e.maximum())))
             signal = editor.currentIndexChanged if isinstance(editor, QComboBox) else (
                 editor.valueChanged)
             signal.connect(self._on_editor_changed)
@@ -85,6 +138,8 @@ class HyperParamsForm(QWidget):
             editor = getattr(self, key, None)
             if editor is None:
                 continue
+            if key in self.notes:
+                self.notes[key].hide()  # a note is about what was typed, not set
             if key == "init":
                 value = KEEP_INIT if value is None else value
             if key == "grad_clip":
@@ -100,18 +155,42 @@ class HyperParamsForm(QWidget):
         self._update_enabled()
         self.changed.emit()
 
-    def apply_defaults(self, train_defaults: Mapping[str, Any]) -> None:
-        """The network's ``train_defaults`` (the book's lr, batch size, epochs, loss)."""
-        self.set_values(**{k: train_defaults[k] for k in ("lr", "batch_size", "num_epochs",
-                                                          "loss") if k in train_defaults})
+    def apply_recipe(self, name: str, train_defaults: Mapping[str, Any]) -> None:
+        """Set every recipe field from ``train_defaults`` (see ``recipe_values``); ``name``
+        says whose recipe it is ("preset lenet")."""
+        self.recipe_name = name
+        self.recipe = None  # no markers while the fields change
+        self.set_values(**recipe_values(train_defaults))
+        now = self.values().__dict__  # as the editors hold them (rounded, clamped)
+        self.recipe = {k: now[k] for k in RECIPE_FIELDS}
+        self._update_markers()
+
+    def reset_to_recipe(self) -> None:
+        if self.recipe is not None:
+            self.set_values(**self.recipe)
+
+    def edited(self) -> list[str]:
+        """Recipe fields whose value differs from the recipe."""
+        if self.recipe is None:
+            return []
+        now = self.values().__dict__
+        return [k for k in RECIPE_FIELDS if now[k] != self.recipe[k]]
 
     def save(self, settings: QSettings) -> None:
         for key, value in self.values().__dict__.items():
             settings.setValue(SETTINGS_PREFIX + key, "" if value is None else value)
+        settings.setValue(RECIPE_KEY, self.recipe_name)
 
     def restore(self, settings: QSettings) -> bool:
-        """Values saved by ``save``; False if there were none."""
+        """Values saved by ``save``, if they edit the recipe now applied; False if there
+        were none or they belong to another network's recipe (that recipe stays whole;
+        only the seed is taken)."""
         if settings.value(SETTINGS_PREFIX + "lr") is None:
+            return False
+        if self.recipe is not None and str(settings.value(RECIPE_KEY, "")) != self.recipe_name:
+            seed = settings.value(SETTINGS_PREFIX + "seed")
+            with suppress(TypeError, ValueError):
+                self.set_values(seed=int(float(seed)))
             return False
         values: dict[str, Any] = {}
         for key, kind in KINDS.items():
@@ -132,17 +211,92 @@ class HyperParamsForm(QWidget):
 
     def _update_enabled(self) -> None:
         self.momentum.setEnabled(self.optimizer.currentData() == "momentum")
+        self._update_markers()
+
+    def _update_markers(self) -> None:
+        """Mark the fields changed from the recipe; say whose recipe the rest are."""
+        edited = self.edited()
+        for key, label in self.row_labels.items():
+            changed = key in edited
+            label.setText(LABELS[key] + (EDITED if changed else ""))
+            label.setStyleSheet("color: #9a6700; font-weight: bold;" if changed else "")
+            if changed and self.recipe is not None:
+                label.setToolTip(f"Changed from {self.recipe_name}'s recipe value "
+                                 f"{_show(key, self.recipe[key])}")
+            else:
+                label.setToolTip("" if key == "seed" or self.recipe is None else
+                                 f"From {self.recipe_name}'s recipe")
+        self.reset_button.setEnabled(bool(edited))
+        if self.recipe is None:
+            self.recipe_label.setText("")
+        elif edited:
+            self.recipe_label.setText(f"Recipe of {self.recipe_name}, {len(edited)} "
+                                      f"changed {EDITED.strip()}")
+        else:
+            self.recipe_label.setText(f"Recipe of {self.recipe_name}")
 
     def _on_editor_changed(self, *_: object) -> None:
         self._update_enabled()
         self.changed.emit()
 
 
+def _show(key: str, value: Any) -> str:
+    if key == "init" and value is None:
+        return KEEP_INIT
+    if key == "grad_clip" and value is None:
+        return "off"
+    if key == "optimizer":
+        return OPTIMIZER_TITLES.get(value, str(value))
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 class _FloatBox(QDoubleSpinBox):
-    """Shows 0.9 and 0.0003 rather than 0.900000 and 0.000300."""
+    """Shows 0.9 and 0.0003 rather than 0.900000 and 0.000300; takes typed ``1e-3``.
+
+    A typed value outside the range is not silently cut: it is clamped when editing ends
+    and ``clamped(text)`` says so (the form shows it next to the field).
+    """
+
+    clamped = Signal(str)
 
     def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt naming)
         return f"{value:.{self.decimals()}g}" if value else "0"
+
+    def valueFromText(self, text: str) -> float:  # noqa: N802
+        value = _parse(text)
+        return self.minimum() if value is None else min(max(value, self.minimum()),
+                                                        self.maximum())
+
+    def validate(self, text: str, pos: int) -> object:
+        value = _parse(text)
+        if value is None:
+            partial = text.strip().lower()
+            ok = all(c in "0123456789.e+-" for c in partial)
+            return (QValidator.State.Intermediate if ok else QValidator.State.Invalid,
+                    text, pos)
+        inside = self.minimum() <= value <= self.maximum()
+        return (QValidator.State.Acceptable if inside else QValidator.State.Intermediate,
+                text, pos)
+
+    def fixup(self, text: str) -> str:
+        value = _parse(text)
+        if value is None:
+            return self.textFromValue(self.value())
+        limited = min(max(value, self.minimum()), self.maximum())
+        if limited != value:
+            bound = "smallest" if limited > value else "largest"
+            self.clamped.emit(f"{value:g} is outside the range: limited to "
+                              f"{self.textFromValue(limited)}, the {bound} value this "
+                              f"field takes")
+        return self.textFromValue(limited)
+
+
+def _parse(text: str) -> float | None:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return None
+    return value if value == value and abs(value) != float("inf") else None
 
 
 def _double(lo: float, hi: float, decimals: int, value: float, *, step: float = 0.01

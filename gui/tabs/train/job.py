@@ -21,9 +21,11 @@ from engine.jobs import JobControl
 from engine.training.config import RunConfig, config_fields
 from engine.training.events import Prepared
 from engine.training.experiment import RunModel as Model  # the run's network (runs.py)
+from engine.training.setup import LOSSES
 
 __all__ = ["DataOptions", "HyperParams", "Loaded", "Model", "Prepared", "Saved",
-           "is_2d_classification", "load_job", "make_config", "save_job", "train_job"]
+           "copy_job", "is_2d_classification", "load_job", "make_config", "save_job",
+           "train_job"]
 
 
 @dataclass(frozen=True)
@@ -40,10 +42,12 @@ class DataOptions:
     options: dict[str, Any] = field(default_factory=dict)
 
 
-# The form's values: RunConfig's "hparams" fields, names and defaults taken from there.
+# The form's values: RunConfig's "hparams" fields, names and defaults taken from there
+# (the form always shows a loss: the task's default for classes when the config has none).
 HyperParams = dataclasses.make_dataclass(
     "HyperParams",
-    [(f.name, f.type, field(default=f.default)) for f in config_fields("hparams")],
+    [(f.name, f.type, field(default=f.default if f.default is not None or f.name != "loss"
+                            else LOSSES[0])) for f in config_fields("hparams")],
     frozen=True)
 HyperParams.__doc__ = "The Train tab's hyper-parameters: RunConfig's 'hparams' fields."
 
@@ -83,15 +87,40 @@ def make_config(spec: Any, data: DataOptions, hp: Any, *, device: str,
                      progress_seconds=progress_seconds, hooks=("decision-map",), **values)
 
 
+def _keep_weights(path: str, model: Any, extra: dict[str, Any]) -> None:
+    """Write the run's checkpoint to ``path`` (in the worker, also when the run was
+    stopped or the window closes); the outcome goes on ``model``, never raises."""
+    try:
+        model.save(path, history=model.history, extra=extra)
+        model.kept = path
+    except (OSError, ValueError, RuntimeError) as exc:
+        model.kept_error = str(exc)
+
+
 def train_job(spec: Any, data: DataOptions, hp: Any, *, device: str,
-              progress_seconds: float = 0.15):
-    """A job for ``JobRunner.start``: train ``spec`` on ``data`` with ``hp``."""
+              progress_seconds: float = 0.15, keep_weights: str | None = None):
+    """A job for ``JobRunner.start``: train ``spec`` on ``data`` with ``hp``; with
+    ``keep_weights`` (a ``.pt`` path) the trained network is saved there at the end
+    unless the run diverged or never took a step."""
 
     def job(control: JobControl) -> Iterator[object]:
+        from engine.training import Diverged
         from engine.training.experiment import run
 
-        yield from run(make_config(spec, data, hp, device=device,
-                                   progress_seconds=progress_seconds), control)
+        events = run(make_config(spec, data, hp, device=device,
+                                 progress_seconds=progress_seconds), control)
+        model, source, last = None, "", None
+        try:
+            for event in events:
+                if isinstance(event, Prepared):
+                    model, source = event.model, event.source
+                last = event
+                yield event
+        finally:
+            events.close()  # run() puts the network back on the CPU
+            if (keep_weights and model is not None and model.history is not None
+                    and model.history.progress and not isinstance(last, Diverged)):
+                _keep_weights(keep_weights, model, {"dataset": data.name, "source": source})
 
     return job
 
@@ -99,6 +128,28 @@ def train_job(spec: Any, data: DataOptions, hp: Any, *, device: str,
 def save_job(path: str, model: Any, history: Any, extra: dict[str, Any]):
     def job(control: JobControl) -> Iterator[object]:
         yield Saved(str(model.save(path, history=history, extra=extra)))
+
+    return job
+
+
+def copy_job(source: str, path: str):
+    """Save a kept checkpoint file (a restored run's weights) as ``path``, atomically."""
+
+    def job(control: JobControl) -> Iterator[object]:
+        import shutil
+
+        from engine.files import atomic_path, check_writable
+
+        check_writable(path)
+        try:
+            with atomic_path(path) as tmp:
+                shutil.copyfile(source, tmp)
+        except FileNotFoundError as exc:
+            if exc.filename == source:
+                raise ValueError(f"the kept weights {source} are gone; this run can no "
+                                 f"longer be saved") from None
+            raise
+        yield Saved(str(path))
 
     return job
 

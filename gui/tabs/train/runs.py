@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QHBoxLayout,
     QPushButton,
     QTreeWidget,
@@ -43,6 +44,8 @@ class Run:
     curves: dict[str, tuple[list[float], list[float]]] = field(default_factory=dict)
     final: dict[str, float | None] = field(default_factory=dict)
     learned: str = ""
+    id: str = ""  # its file in the runs folder (engine.training.runstore)
+    weights: str = ""  # the kept checkpoint of a restored run ('' = none)
 
     def add_point(self, metric: str, x: float, y: float | None) -> bool:
         if y is None:
@@ -73,10 +76,13 @@ def _fmt(value: float | None, pattern: str = "{:.3f}") -> str:
 
 
 class RunsPanel(QWidget):
-    """A list of runs. ``selection_changed(list[int])`` gives the selected run numbers."""
+    """A list of runs. ``selection_changed(list[int])`` gives the selected run numbers;
+    ``remove_requested(list[int])`` (Remove button, Delete key) and ``undo_requested``
+    (Undo button, Ctrl+Z) go to the tab, which owns the runs."""
 
     selection_changed = Signal(list)
     remove_requested = Signal(list)
+    undo_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -95,22 +101,45 @@ class RunsPanel(QWidget):
         self.remove_button = QPushButton("Remove run")
         self.remove_button.setToolTip("Forget the selected runs (their curves and weights)")
         self.remove_button.setEnabled(False)
-        self.remove_button.clicked.connect(
-            lambda: self.remove_requested.emit(self.selected()))
+        self.remove_button.clicked.connect(self._request_remove)
+        self.undo_button = QPushButton("Undo remove")
+        self.undo_button.setToolTip("Bring back the runs removed last (Ctrl+Z)")
+        self.undo_button.setEnabled(False)
+        self.undo_button.clicked.connect(self.undo_requested.emit)
+        self.keep_weights = QCheckBox("Keep weights")
+        self.keep_weights.setToolTip("Keep each new run's trained network in the runs folder, "
+                                     "so it can still be saved as a checkpoint after a "
+                                     "restart (settings and curves are always kept)")
+        for keys, slot in ((QKeySequence.StandardKey.Delete, self._request_remove),
+                           (QKeySequence.StandardKey.Undo, self.undo_requested.emit)):
+            shortcut = QShortcut(QKeySequence(keys), self.tree)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
         self.buttons = QHBoxLayout()
+        self.buttons.addWidget(self.keep_weights)
         self.buttons.addStretch(1)
         self.buttons.addWidget(self.remove_button)
+        self.buttons.addWidget(self.undo_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tree, 1)
         layout.addLayout(self.buttons)
         self._items: dict[int, QTreeWidgetItem] = {}
 
+    def _request_remove(self) -> None:
+        if self.selected():
+            self.remove_requested.emit(self.selected())
+
     def add_run(self, run: Run, *, select: bool = True) -> None:
         item = QTreeWidgetItem()
         item.setData(0, Qt.ItemDataRole.UserRole, run.number)
         self._items[run.number] = item
-        self.tree.addTopLevelItem(item)
+        later = [n for n in self._items if n > run.number]  # undo puts a run back in place
+        if later:
+            self.tree.insertTopLevelItem(self.tree.indexOfTopLevelItem(
+                self._items[min(later)]), item)
+        else:
+            self.tree.addTopLevelItem(item)
         self.update_run(run)
         if select:
             self.select([run.number])
@@ -132,6 +161,7 @@ class RunsPanel(QWidget):
         color = QColor(STATUS_COLORS.get(run.status, "#1a7f37"))
         item.setForeground(len(COLUMNS) - 1, color)
         tip = run.describe() + (f"\n{run.reason}" if run.reason else "") + (
+            "\nweights kept" if run.weights else "") + (
             f"\n{run.learned}" if run.learned else "") + (
             f"\ndata: {run.source}" if run.source else "")
         for col in range(len(COLUMNS)):

@@ -51,6 +51,7 @@ class SourcePanel(QWidget):
                                           preset(name).description, Qt.ItemDataRole.ToolTipRole)
         self.build_label = QLabel("nothing sent yet — use Build → Send to Train")
         self.build_label.setStyleSheet("color: #666;")
+        self.build_label.setWordWrap(True)  # a long network name must not widen the form
         self.load_button = QPushButton("Load…")
         self.load_button.setToolTip("Load a network spec (.json)")
         self.file_label = QLabel("no file")
