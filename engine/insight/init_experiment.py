@@ -44,7 +44,8 @@ def init_experiment_configs(*, depth: int = 4, num_epochs: int = 3, lr: float = 
     from engine.training.config import RunConfig
 
     ref = ModelRef.from_spec(sigmoid_mlp(depth))
-    return {title: RunConfig(model=ref, dataset="procedural-shapes", lr=lr, batch_size=256,
-                             num_epochs=num_epochs, n_train=n_train, n_test=n_test,
-                             init=init, seed=seed, **changes)
+    settings = {"dataset": "procedural-shapes", "lr": lr, "batch_size": 256,
+                "num_epochs": num_epochs, "n_train": n_train, "n_test": n_test,
+                "seed": seed, **changes}
+    return {title: RunConfig(model=ref, init=init, **settings)
             for title, init in INIT_RUNS.items()}

@@ -26,16 +26,19 @@ from .inside.jobs import (
     MapsReady,
     Source,
     SubjectReady,
+    Tagged,
     attribution_job,
     evaluation_job,
+    experiment_job,
     load_subject_job,
     maps_job,
 )
 from .inside.maps_view import FeatureMapsView
 from .inside.source_panel import CHECKPOINT, PRESETS, SourcePanel
+from .inside.weights_page import WeightsPage
 
 DIR_KEY = "inside/checkpoint_dir"
-PAGES = ("Feature maps", "Attribution", "Evaluation")
+PAGES = ("Feature maps", "Attribution", "Evaluation", "Weights & gradients")
 
 
 class InsideTab(PlaygroundTab):
@@ -60,9 +63,10 @@ class InsideTab(PlaygroundTab):
         self.maps = FeatureMapsView()
         self.attribution = AttributionView()
         self.evaluation = EvaluationView()
+        self.weights = WeightsPage()
         self.pages = QTabWidget()
-        for page, title in zip((self.maps, self.attribution, self.evaluation), PAGES,
-                               strict=True):
+        for page, title in zip((self.maps, self.attribution, self.evaluation, self.weights),
+                               PAGES, strict=True):
             self.pages.addTab(page, title)
         self.banner = QLabel("")
         self.banner.setWordWrap(True)
@@ -77,6 +81,7 @@ class InsideTab(PlaygroundTab):
         self.maps_runner = self.make_runner("maps")
         self.attr_runner = self.make_runner("attribution")
         self.eval_runner = self.make_runner("evaluation")
+        self.experiment_runner = self.make_runner("experiment")
 
     def _connect(self) -> None:
         self.source.source_chosen.connect(self._on_source_chosen)
@@ -97,6 +102,11 @@ class InsideTab(PlaygroundTab):
         self.attr_runner.failed.connect(self.attribution.show_message)
         self.eval_runner.failed.connect(self.evaluation.show_message)
         self.subject_runner.failed.connect(self.source.weights.setText)
+        self.weights.experiment_requested.connect(self.run_experiment)
+        self.weights.stop_requested.connect(self.experiment_runner.stop)
+        self.experiment_runner.event.connect(self._on_experiment_event)
+        self.experiment_runner.finished.connect(self._on_experiment_finished)
+        self.experiment_runner.failed.connect(self.weights.status.setText)
         self.context.model_shared.connect(self._on_model_shared)
         self.context.network_sent.connect(lambda _spec: self._refresh_sources())
 
@@ -167,7 +177,34 @@ class InsideTab(PlaygroundTab):
         self.eval_runner.start(evaluation_job(self.subject, self.samples,
                                               device=self.context.device))
 
+    def run_experiment(self, **changes: Any) -> None:
+        """The book's initialisation experiment (``engine.insight.init_experiment``)."""
+        from engine.insight.init_experiment import init_experiment_configs
+
+        configs = init_experiment_configs(device=self.context.device, **changes)
+        self.weights.set_running(True)
+        self.experiment_runner.start(experiment_job(configs))
+
     # ------------------------------------------------------------------ slots
+    def _on_experiment_event(self, event: object) -> None:
+        from engine.insight.stats import ParamStats
+        from engine.training import EpochEnd, Prepared
+
+        if not isinstance(event, Tagged):
+            return
+        if isinstance(event.event, ParamStats):
+            self.weights.view.add_stats(event.event, event.run)
+        elif isinstance(event.event, EpochEnd):
+            self.weights.add_epoch(event.run, event.event)
+        elif isinstance(event.event, Prepared):
+            self.weights.status.setText(f"Training {event.run}…")
+
+    def _on_experiment_finished(self, stopped: bool) -> None:
+        self.weights.set_running(False)
+        self.weights.stop.setEnabled(False)
+        self.weights.status.setText("Stopped." if stopped else "Both runs finished: compare "
+                                    "the first losses and the gradient norms per layer.")
+
     def _on_source_chosen(self, source: object) -> None:
         if source == CHECKPOINT:
             path = ask_path(self, self.context.settings, DIR_KEY, "Open checkpoint",

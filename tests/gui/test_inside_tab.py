@@ -123,3 +123,18 @@ def test_a_shared_trained_run_is_offered_and_loads(tab, qtbot, context):
         tab.source._on_network_activated(0)
     qtbot.waitUntil(lambda: tab.subject.title == "run 1: lenet", timeout=30000)
     assert tab.subject.net is model.net
+
+
+def test_init_experiment_fills_gradient_norms_and_histograms(tab, qtbot):
+    tab.pages.setCurrentWidget(tab.weights)
+    with qtbot.waitSignal(tab.experiment_runner.finished, timeout=120000):
+        tab.run_experiment(n_train=256, n_test=64, num_epochs=1, batch_size=32)
+    view = tab.weights.view
+    assert set(view.latest) == {"sigmoid + N(0, 1)", "sigmoid + Xavier"}
+    assert view.series_count() == 2 * 5  # 5 weight layers per run
+    x, y = view.norms.series_data("sigmoid + Xavier · 1.weight")
+    assert len(x) == 2 and np.all(np.isfinite(y))  # steps 1 and 6 of 8 (every 5)
+    assert len(view.hist_w.getPlotItem().listDataItems()) == 2
+    text = tab.weights.results.text()
+    assert "sigmoid + N(0, 1)" in text and "sigmoid + Xavier" in text and "epoch 1" in text
+    assert tab.weights.run.isEnabled() and "finished" in tab.weights.status.text()

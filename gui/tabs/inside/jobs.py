@@ -148,3 +148,26 @@ def gallery(subject: Any, samples: Any, indices: np.ndarray) -> Gallery:
         X, _ = dataset[int(i)]
         images.append(input_image(X.numpy(), subject.mean, subject.std))
     return Gallery(np.asarray(indices), tuple(images))
+
+
+@dataclass(frozen=True, eq=False)
+class Tagged:
+    """An event of one of several runs: ``run`` is the run's title."""
+
+    run: str
+    event: Any
+
+
+def experiment_job(configs: dict[str, Any], *, every: int = 5) -> Any:
+    """The runs of ``configs`` one after the other through ``engine.training.run``, each
+    with a ``WeightStatsHook``; every event comes back tagged with its run's title."""
+    def job(control: JobControl) -> Iterator[object]:
+        from engine.insight.stats import WeightStatsHook
+        from engine.training import run
+
+        for title, config in configs.items():
+            for event in run(config, control, hooks=[WeightStatsHook(every=every)]):
+                yield Tagged(title, event)
+            if control.should_stop():
+                return
+    return job
