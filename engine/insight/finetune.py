@@ -61,6 +61,18 @@ def finetune_model(num_classes: int, *, weights: str | None = "pretrained",
                        allow_download=allow_download)
 
 
+def pretrained_status() -> tuple[bool, str]:
+    """Whether ResNet-18's ImageNet weights are in torchvision's cache, and a sentence."""
+    from engine.models.zoo import pretrained_file
+
+    path = pretrained_file("resnet18")
+    if path.is_file():
+        return True, f"ImageNet weights found in torchvision's cache ({path.name})"
+    return False, (f"ImageNet weights are not in torchvision's cache ({path}); allow the "
+                   f"download, copy the file there, or pick a .pth — without them only "
+                   f"the from-scratch run is meaningful")
+
+
 def finetune_groups(head_lr_mult: float = HEAD_LR_MULT) -> tuple[dict[str, Any], ...]:
     """``RunConfig.param_groups`` for the recipe: the head ``fc.`` at ``lr × head_lr_mult``."""
     return ({"prefix": HEAD, "lr_mult": float(head_lr_mult)},)

@@ -195,6 +195,19 @@ def _init_head(net: nn.Module, head: str, scheme: str) -> None:
             fn(module)
 
 
+def pretrained_file(name: str) -> Path:
+    """Where torchvision's cache keeps zoo entry ``name``'s pretrained weights (the file
+    may be missing; ``ValueError`` for an entry without pretrained weights)."""
+    entry = zoo_entry(name)
+    if entry.pretrained is None:
+        raise ValueError(f"{name} has no pretrained weights")
+    import torchvision.models as tvm
+
+    enum_name, member = entry.pretrained
+    weights = getattr(getattr(tvm, enum_name), member)
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
+
+
 def _load_pretrained(net: nn.Module, entry: ZooEntry, opts: dict[str, Any],
                      allow_download: bool) -> str:
     """torchvision's weights into ``net``, all but a head of another size; a sentence."""
@@ -204,7 +217,7 @@ def _load_pretrained(net: nn.Module, entry: ZooEntry, opts: dict[str, Any],
 
     enum_name, member = entry.pretrained
     weights = getattr(getattr(tvm, enum_name), member)
-    cache = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
+    cache = pretrained_file(entry.name)
     if cache.is_file():
         state = torch.load(cache, map_location="cpu", weights_only=True)
     elif allow_download:

@@ -20,6 +20,7 @@ from gui.tabs.base import PlaygroundTab
 
 from .inside.attribution_view import PREDICTED, AttributionView
 from .inside.evaluation_view import EvaluationView
+from .inside.finetune_page import FinetunePage
 from .inside.jobs import (
     AttributionReady,
     Gallery,
@@ -38,7 +39,7 @@ from .inside.source_panel import CHECKPOINT, PRESETS, SourcePanel
 from .inside.weights_page import WeightsPage
 
 DIR_KEY = "inside/checkpoint_dir"
-PAGES = ("Feature maps", "Attribution", "Evaluation", "Weights & gradients")
+PAGES = ("Feature maps", "Attribution", "Evaluation", "Weights & gradients", "Fine-tune")
 
 
 class InsideTab(PlaygroundTab):
@@ -64,9 +65,10 @@ class InsideTab(PlaygroundTab):
         self.attribution = AttributionView()
         self.evaluation = EvaluationView()
         self.weights = WeightsPage()
+        self.finetune = FinetunePage()
         self.pages = QTabWidget()
-        for page, title in zip((self.maps, self.attribution, self.evaluation, self.weights),
-                               PAGES, strict=True):
+        for page, title in zip((self.maps, self.attribution, self.evaluation, self.weights,
+                                self.finetune), PAGES, strict=True):
             self.pages.addTab(page, title)
         self.banner = QLabel("")
         self.banner.setWordWrap(True)
@@ -82,6 +84,7 @@ class InsideTab(PlaygroundTab):
         self.attr_runner = self.make_runner("attribution")
         self.eval_runner = self.make_runner("evaluation")
         self.experiment_runner = self.make_runner("experiment")
+        self.finetune_runner = self.make_runner("fine-tune")
 
     def _connect(self) -> None:
         self.source.source_chosen.connect(self._on_source_chosen)
@@ -107,6 +110,13 @@ class InsideTab(PlaygroundTab):
         self.experiment_runner.event.connect(self._on_experiment_event)
         self.experiment_runner.finished.connect(self._on_experiment_finished)
         self.experiment_runner.failed.connect(self.weights.status.setText)
+        self.finetune.start_requested.connect(self.run_finetune)
+        self.finetune.stop_requested.connect(self.finetune_runner.stop)
+        self.finetune.choose_folder.connect(self._ask_finetune_folder)
+        self.finetune.choose_weights.connect(self._ask_finetune_weights)
+        self.finetune_runner.event.connect(self._on_finetune_event)
+        self.finetune_runner.finished.connect(self._on_finetune_finished)
+        self.finetune_runner.failed.connect(self._on_finetune_failed)
         self.context.model_shared.connect(self._on_model_shared)
         self.context.network_sent.connect(lambda _spec: self._refresh_sources())
 
@@ -184,6 +194,87 @@ class InsideTab(PlaygroundTab):
         configs = init_experiment_configs(device=self.context.device, **changes)
         self.weights.set_running(True)
         self.experiment_runner.start(experiment_job(configs))
+
+    def run_finetune(self) -> bool:
+        """The hot-dog recipe on the chosen folder: fine-tuned, then from scratch."""
+        from pathlib import Path
+
+        from engine.insight.finetune import finetune_config, pretrained_status
+
+        page = self.finetune
+        folder = page.folder.text().strip()
+        if not folder or not Path(folder).expanduser().is_dir():
+            page.status.setText("Choose an image folder first: one sub-folder per class.")
+            return False
+        weights = page.weights_choice()
+        if page.weights.currentData() == "file" and weights is None:
+            page.status.setText("Pick the weights file (.pth) first, or another weights "
+                                "choice.")
+            return False
+        common = {"lr": page.lr.value(), "num_epochs": page.epochs.value(),
+                  "batch_size": page.batch.value(), "device": self.context.device}
+        configs = {}
+        notes = []
+        if weights == "pretrained":
+            ok, text = pretrained_status()
+            notes.append(text)
+            if not ok:
+                weights = None
+        if weights is not None:
+            configs["fine-tuned"] = finetune_config(folder, weights=weights,
+                                                    head_lr_mult=page.mult.value(), **common)
+        else:
+            notes.append("no pretrained weights: running the from-scratch network only")
+        configs["from scratch"] = finetune_config(folder, scratch=True, **common)
+        page.weights_note.setText("; ".join(notes))
+        page.set_running(True)
+        page.status.setText("Loading the folder…")
+        self.finetune_runner.start(experiment_job(configs, every=None))
+        return True
+
+    def _ask_finetune_folder(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        start = str(self.context.settings.value("inside/finetune_dir", ""))
+        folder = QFileDialog.getExistingDirectory(self, "Image folder", start)
+        if folder:
+            self.context.settings.setValue("inside/finetune_dir", folder)
+            self.finetune.folder.setText(folder)
+
+    def _ask_finetune_weights(self) -> None:
+        path = ask_path(self, self.context.settings, "inside/weights_dir", "Weights file",
+                        file_filter="PyTorch weights (*.pth *.pt);;All files (*)")
+        if path:
+            self.finetune.weights_file = path
+            self.finetune.weights_note.setText(f"weights file: {path}")
+
+    def _on_finetune_event(self, event: object) -> None:
+        from engine.training import BatchProgress, EpochEnd, Prepared
+
+        if not isinstance(event, Tagged):
+            return
+        e = event.event
+        if isinstance(e, Prepared):
+            self.finetune.status.setText(f"{event.run}: {e.n_train} training / {e.n_test} "
+                                         f"test images; weights: {e.weights}")
+        elif isinstance(e, BatchProgress):
+            self.finetune.status.setText(f"{event.run}: epoch {e.epoch}, batch {e.step} of "
+                                         f"{e.steps_per_epoch}")
+        elif isinstance(e, EpochEnd):
+            self.finetune.add_epoch(event.run, e)
+
+    def _on_finetune_failed(self, message: str) -> None:
+        self._finetune_error = message
+        self.finetune.status.setText(message)
+
+    def _on_finetune_finished(self, stopped: bool) -> None:
+        self.finetune.set_running(False)
+        if getattr(self, "_finetune_error", ""):
+            self._finetune_error = ""
+            return
+        runs = {n.split(" · ")[0] for n in self.finetune.curves.series_names()}
+        self.finetune.status.setText("Stopped." if stopped else
+                                     f"Finished: {', '.join(sorted(runs))}.")
 
     # ------------------------------------------------------------------ slots
     def _on_experiment_event(self, event: object) -> None:

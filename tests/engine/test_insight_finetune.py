@@ -149,3 +149,14 @@ def test_bad_fine_tuning_folders_give_messages(tmp_path):
     assert bundle.n_train + bundle.n_test == 4  # the readable ones
     for X, _ in bundle.train:
         assert tuple(X.shape[1:]) == (3, 224, 224)
+
+
+def test_pretrained_status_follows_the_cache(tmp_path, monkeypatch):
+    from engine.insight.finetune import pretrained_status
+
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "none"))
+    ok, text = pretrained_status()
+    assert not ok and "not in torchvision's cache" in text
+    _fake_hub(tmp_path, monkeypatch)
+    ok, text = pretrained_status()
+    assert ok and "found" in text

@@ -138,3 +138,44 @@ def test_init_experiment_fills_gradient_norms_and_histograms(tab, qtbot):
     text = tab.weights.results.text()
     assert "sigmoid + N(0, 1)" in text and "sigmoid + Xavier" in text and "epoch 1" in text
     assert tab.weights.run.isEnabled() and "finished" in tab.weights.status.text()
+
+
+def _image_folder(root, classes=("hotdog", "not-hotdog"), n=3):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for c in classes:
+        (root / c).mkdir(parents=True)
+        for i in range(n):
+            Image.fromarray(rng.integers(0, 255, (40, 50, 3), dtype=np.uint8)).save(
+                root / c / f"{i}.png")
+    return root
+
+
+def test_finetune_without_weights_runs_from_scratch_and_says_so(tab, qtbot, tmp_path,
+                                                                 monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "empty-hub"))
+    page = tab.finetune
+    assert not tab.run_finetune() and "Choose an image folder" in page.status.text()
+    page.folder.setText(str(_image_folder(tmp_path / "imgs")))
+    page.epochs.setValue(1)
+    page.batch.setValue(4)
+    with qtbot.waitSignal(tab.finetune_runner.finished, timeout=180000):
+        assert tab.run_finetune()
+    assert "not in torchvision's cache" in page.weights_note.text()
+    assert "from-scratch network only" in page.weights_note.text()
+    names = page.curves.series_names()
+    assert names and all(n.startswith("from scratch") for n in names)
+    assert "Finished: from scratch" in page.status.text()
+
+
+def test_finetune_one_class_folder_gives_a_message(tab, qtbot, tmp_path):
+    page = tab.finetune
+    page.folder.setText(str(_image_folder(tmp_path / "one", classes=("hotdog",))))
+    page.weights.setCurrentIndex(page.weights.findData("none"))
+    with qtbot.waitSignal(tab.finetune_runner.finished, timeout=60000):
+        assert tab.run_finetune()
+    assert "needs at least 2" in page.status.text()
+    assert page.start.isEnabled()

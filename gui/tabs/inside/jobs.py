@@ -158,15 +158,17 @@ class Tagged:
     event: Any
 
 
-def experiment_job(configs: dict[str, Any], *, every: int = 5) -> Any:
+def experiment_job(configs: dict[str, Any], *, every: int | None = 5) -> Any:
     """The runs of ``configs`` one after the other through ``engine.training.run``, each
-    with a ``WeightStatsHook``; every event comes back tagged with its run's title."""
+    with a ``WeightStatsHook`` sampling ``every`` batches (None: none); every event comes
+    back tagged with its run's title."""
     def job(control: JobControl) -> Iterator[object]:
         from engine.insight.stats import WeightStatsHook
         from engine.training import run
 
         for title, config in configs.items():
-            for event in run(config, control, hooks=[WeightStatsHook(every=every)]):
+            hooks = [WeightStatsHook(every=every)] if every else []
+            for event in run(config, control, hooks=hooks):
                 yield Tagged(title, event)
             if control.should_stop():
                 return
