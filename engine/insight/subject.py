@@ -114,7 +114,10 @@ def subject_from_run(model: Any, *, title: str = "", class_names: tuple[str, ...
         shape = (shape[0], config.resize, config.resize)
     _, names = _dataset_facts(dataset)
     mean, std = _normalisation(dataset)
-    return Subject(model.net, title or f"{model.ref.name} (trained)", model.weights or "",
+    epochs = getattr(model, "epoch", 0) or 0
+    weights = (f"trained {epochs} epoch{'s' * (epochs != 1)}, started from "
+               f"{model.weights or 'its own init'}")
+    return Subject(model.net, title or f"{model.ref.name} (trained)", weights,
                    shape or (), tuple(class_names or names), dataset,
                    getattr(config, "data_root", None), mean, std)
 

@@ -39,7 +39,7 @@ from .inside.source_panel import CHECKPOINT, PRESETS, SourcePanel
 from .inside.weights_page import WeightsPage
 
 DIR_KEY = "inside/checkpoint_dir"
-PAGES = ("Feature maps", "Attribution", "Evaluation", "Weights & gradients", "Fine-tune")
+PAGES = ("Feature maps", "Attribution", "Evaluation", "Weights && gradients", "Fine-tune")
 
 
 class InsideTab(PlaygroundTab):

@@ -58,6 +58,8 @@ class AttributionView(QWidget):
         self.explain.clicked.connect(self._emit)
         for combo in (self.method, self.target, self.layer):
             combo.activated.connect(self._emit)
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(18)
         self.method.currentIndexChanged.connect(self._sync_layer)
         form = QFormLayout()
         form.addRow("Method", self.method)
@@ -127,7 +129,9 @@ class AttributionView(QWidget):
             f"{dict(METHODS)[result.method].split(' (')[0]}{where} for class "  # type: ignore[attr-defined]
             f"<b>{name(result.target)}</b>; the network predicts "  # type: ignore[attr-defined]
             f"<b>{name(result.predicted)}</b>. Left: the heat over the input; right: "  # type: ignore[attr-defined]
-            f"the heat alone (0 … {top:.3g}).")
+            f"the heat alone (0 … {top:.3g})."
+            + (" The map is zero everywhere: nothing at this layer raises that class's "
+               "score (an untrained or stuck network often shows this)." if top == 0 else ""))
 
     def show_message(self, text: str) -> None:
         self.summary.setText(text)
