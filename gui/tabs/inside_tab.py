@@ -118,6 +118,8 @@ class InsideTab(PlaygroundTab):
         self.finetune_runner.finished.connect(self._on_finetune_finished)
         self.finetune_runner.failed.connect(self._on_finetune_failed)
         self.context.model_shared.connect(self._on_model_shared)
+        self.context.add_training_hook(self._training_hook)
+        self.context.training_event.connect(self._on_training_event)
         self.context.network_sent.connect(lambda _spec: self._refresh_sources())
 
     def _refresh_sources(self, *, select_first: bool = False) -> None:
@@ -276,7 +278,25 @@ class InsideTab(PlaygroundTab):
         self.finetune.status.setText("Stopped." if stopped else
                                      f"Finished: {', '.join(sorted(runs))}.")
 
+    def _training_hook(self) -> Any:
+        """A ``WeightStatsHook`` for a run the Train tab starts (when watching)."""
+        if not self.weights.watch.isChecked():
+            return None
+        from engine.insight.stats import WeightStatsHook
+
+        return WeightStatsHook()
+
     # ------------------------------------------------------------------ slots
+    def _on_training_event(self, event: object) -> None:
+        from engine.insight.stats import ParamStats
+
+        if not isinstance(event, ParamStats) or self.experiment_runner.is_running():
+            return
+        if event.global_step == 1:  # a new run in the Train tab
+            self.weights.view.clear()
+            self.weights.status.setText("Live from the Train tab's run.")
+        self.weights.view.add_stats(event, "Train tab")
+
     def _on_experiment_event(self, event: object) -> None:
         from engine.insight.stats import ParamStats
         from engine.training import EpochEnd, Prepared

@@ -282,7 +282,8 @@ class TrainTab(PlaygroundTab):
         self._pending_id = new_run_id()
         self.data.show_in_use("loading…")
         self.runner.start(train_job(spec, self._data, self._hp, device=self.context.device,
-                                    keep_weights=self._weights_path(self._pending_id)))
+                                    keep_weights=self._weights_path(self._pending_id),
+                                    hooks=tuple(self.context.make_training_hooks())))
         self._set_state("loading")
         return True
 
@@ -426,6 +427,8 @@ class TrainTab(PlaygroundTab):
             self.runs_panel.update_run(run)
         elif isinstance(event, (Finished, Stopped)):
             self._on_ended(event)
+        else:  # events of other tabs' hooks (make_training_hooks)
+            self.context.post_training_event(event)
 
     def _on_prepared(self, p: Prepared) -> None:
         hp, data = self._hp, self._data

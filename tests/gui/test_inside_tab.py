@@ -179,3 +179,25 @@ def test_finetune_one_class_folder_gives_a_message(tab, qtbot, tmp_path):
         assert tab.run_finetune()
     assert "needs at least 2" in page.status.text()
     assert page.start.isEnabled()
+
+
+def test_train_tab_runs_feed_the_weights_view_live(qtbot, context):
+    from gui.tabs.train_tab import TrainTab
+
+    inside = InsideTab(context)
+    qtbot.addWidget(inside)
+    train = TrainTab(context)
+    qtbot.addWidget(train)
+    train.source.set_preset("lenet")
+    train.data.set_subset(256, 64)
+    train.hparams.set_values(num_epochs=1, batch_size=32)
+    with qtbot.waitSignal(train.runner.finished, timeout=60000):
+        assert train.start_training()
+    view = inside.weights.view
+    assert "Train tab" in view.latest and view.series_count() == 5  # LeNet's 5 weights
+    x, _ = view.norms.series_data("Train tab · 0.weight")
+    assert x.tolist() == [1.0]  # 8 batches, sampled every 20 from the first
+    inside.weights.watch.setChecked(False)
+    assert context.make_training_hooks() == []
+    inside.shutdown()
+    train.shutdown()

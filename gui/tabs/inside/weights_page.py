@@ -4,7 +4,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .weights_view import WeightsView
 
@@ -35,10 +42,16 @@ class WeightsPage(QWidget):
         self.status.setWordWrap(True)
         self.results = QLabel("")
         self.results.setWordWrap(True)
+        self.watch = QCheckBox("Also show the Train tab's runs, live")
+        self.watch.setChecked(True)
+        self.watch.setToolTip("Runs started in the Train tab sample their weights and "
+                              "gradients every 20 batches (about 1 % slower, "
+                              "benchmarks/insight_overhead.py) and show here as they train")
         bar = QHBoxLayout()
         bar.addWidget(self.run)
         bar.addWidget(self.stop)
         bar.addStretch(1)
+        bar.addWidget(self.watch)
         self.view = WeightsView()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

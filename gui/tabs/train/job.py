@@ -98,17 +98,20 @@ def _keep_weights(path: str, model: Any, extra: dict[str, Any]) -> None:
 
 
 def train_job(spec: Any, data: DataOptions, hp: Any, *, device: str,
-              progress_seconds: float = 0.15, keep_weights: str | None = None):
+              progress_seconds: float = 0.15, keep_weights: str | None = None,
+              hooks: tuple = ()):
     """A job for ``JobRunner.start``: train ``spec`` on ``data`` with ``hp``; with
     ``keep_weights`` (a ``.pt`` path) the trained network is saved there at the end
-    unless the run diverged or never took a step."""
+    unless the run diverged or never took a step. ``hooks``: extra hooks (other tabs'
+    views, ``AppContext.make_training_hooks``)."""
 
     def job(control: JobControl) -> Iterator[object]:
         from engine.training import Diverged
         from engine.training.experiment import run
 
         events = run(make_config(spec, data, hp, device=device,
-                                 progress_seconds=progress_seconds), control)
+                                 progress_seconds=progress_seconds), control,
+                     hooks=hooks)
         model, source, last = None, "", None
         try:
             for event in events:
