@@ -249,16 +249,29 @@ def fit_input(image: np.ndarray, input_shape: Sequence[int], *,
 
 
 
+@dataclass(frozen=True, eq=False)
+class LiveNetwork:
+    """A ``FeatureMapHook``'s first event: what the network being trained takes."""
+
+    name: str
+    input_shape: tuple[int, ...]
+    class_names: tuple[str, ...]
+    dataset: str | None
+    data_root: str | None
+
+
 class FeatureMapHook(Hook):
     """Feature maps of the current weights during training, on request.
 
     ``request()`` may be called from any thread (the UI's); at the next batch end the
     training thread runs ``inspect_input`` on ``x`` and yields the ``Inspection``, so the
     network is only touched by the thread that trains it. ``every`` > 0 also refreshes
-    every that many batches.
+    every that many batches. At the start it yields a ``LiveNetwork`` (from ``run()``'s
+    facts) so a viewer knows what input to send. An input the network cannot take gives
+    an ``Inspection`` without maps whose note says why; training goes on.
 
     Args:
-        x (Tensor[C, H, W]): the input to look at.
+        x (Tensor[C, H, W] or None): the input to look at (None: wait for ``request``).
         layers, k, class_names: as ``inspect_input``.
     """
 
@@ -277,14 +290,27 @@ class FeatureMapHook(Hook):
 
     def run_start(self, state: LoopState) -> Iterable[object] | None:
         self._count = 0
-        return None
+        info = state.info
+        bundle, config = getattr(info, "bundle", None), getattr(info, "config", None)
+        if bundle is None:
+            return None
+        if not self.class_names:
+            self.class_names = tuple(bundle.class_names)
+        name = config.model.name if config is not None and config.model is not None else ""
+        return [LiveNetwork(name, tuple(bundle.input_shape), tuple(bundle.class_names),
+                            getattr(config, "dataset", None),
+                            getattr(config, "data_root", None))]
 
     def batch_end(self, state: LoopState) -> Iterable[object] | None:
         self._count += 1
         due = self.every > 0 and self._count % self.every == 0
-        if not (due or self._wanted.is_set()):
+        if self.x is None or not (due or self._wanted.is_set()):
             return None
         self._wanted.clear()
-        return [inspect_input(state.net, self.x, layers=self.layers, k=self.k,
-                              class_names=self.class_names, step=state.step,
-                              epoch=state.epoch)]
+        try:
+            return [inspect_input(state.net, self.x, layers=self.layers, k=self.k,
+                                  class_names=self.class_names, step=state.step,
+                                  epoch=state.epoch)]
+        except ValueError as exc:  # an input of another shape: say so, keep training
+            return [Inspection((), None, np.asarray(self.x), state.step, state.epoch,
+                               (str(exc),))]

@@ -39,6 +39,9 @@ from .inside.source_panel import CHECKPOINT, PRESETS, SourcePanel
 from .inside.weights_page import WeightsPage
 
 DIR_KEY = "inside/checkpoint_dir"
+LIVE_ONLY_MAPS = ("While the run trains only its feature maps can be taken (on its own "
+                  "thread); attributions and evaluation come when it has finished — pick "
+                  "its 'Trained:' entry then.")
 PAGES = ("Feature maps", "Attribution", "Evaluation", "Weights && gradients", "Fine-tune")
 
 
@@ -53,6 +56,8 @@ class InsideTab(PlaygroundTab):
         self.x: Any = None  # the current input tensor (C, H, W)
         self.true_name = ""
         self._shared_model: tuple[Any, str] | None = context.current_model
+        self._live_hook: Any = None  # the FeatureMapHook of the Train tab's current run
+        self._live_info: Any = None  # its LiveNetwork, while that run trains
         self._build()
         self._connect()
         self._refresh_sources(select_first=True)
@@ -119,6 +124,7 @@ class InsideTab(PlaygroundTab):
         self.finetune_runner.failed.connect(self._on_finetune_failed)
         self.context.model_shared.connect(self._on_model_shared)
         self.context.add_training_hook(self._training_hook)
+        self.context.add_training_hook(self._live_maps_hook)
         self.context.training_event.connect(self._on_training_event)
         self.context.network_sent.connect(lambda _spec: self._refresh_sources())
 
@@ -126,6 +132,15 @@ class InsideTab(PlaygroundTab):
         from engine.models import ModelRef
 
         entries: list[tuple[str, Source]] = []
+        if self._live_info is not None:
+            from engine.insight.subject import Subject
+
+            info = self._live_info
+            live = Subject(None, f"{info.name} (training now)", "live: the weights as they "
+                           "are when the maps are taken", info.input_shape, info.class_names,
+                           info.dataset, info.data_root)
+            entries.append((f"Training now: {info.name} (live)",
+                            Source("live", live.title, model=live)))
         if self._shared_model is not None:
             model, title = self._shared_model
             entries.append((f"Trained: {title}", Source("run", title, model=model)))
@@ -137,8 +152,10 @@ class InsideTab(PlaygroundTab):
         for name in PRESETS:
             entries.append((f"Preset: {name} (untrained)",
                             Source("ref", f"{name} (untrained)", ref=ModelRef.preset(name))))
-        keep = 0 if select_first else self.source.source_index()
-        self.source.set_sources(entries, keep if keep < len(entries) else 0)
+        current = self.source.network.currentText()
+        labels = [label for label, _ in entries]
+        keep = labels.index(current) if current in labels and not select_first else 0
+        self.source.set_sources(entries, keep)
         if select_first:
             self.load_source(entries[0][1])
 
@@ -175,11 +192,22 @@ class InsideTab(PlaygroundTab):
     def refresh_maps(self) -> None:
         if self.subject is None or self.x is None:
             return
+        if self.subject.net is None:  # the Train tab's run: its training thread answers
+            if self._live_info is None or self._live_hook is None:
+                self.maps.show_message("That run is not training any more; pick its "
+                                       "'Trained:' entry (finished runs) or another network.")
+                return
+            self._live_hook.request(self.x)
+            self.maps.show_message("asked the training run for maps at its next batch…")
+            return
         self.maps.show_message("computing…")
         self.maps_runner.start(maps_job(self.subject, self.x, shared=self.maps.shared.isChecked()))
 
     def evaluate(self) -> None:
         if self.subject is None:
+            return
+        if self.subject.net is None:
+            self.evaluation.show_message(LIVE_ONLY_MAPS)
             return
         if self.samples is None:
             self.evaluation.show_message("This network has no test set to evaluate on (see "
@@ -286,10 +314,31 @@ class InsideTab(PlaygroundTab):
 
         return WeightStatsHook()
 
+    def _live_maps_hook(self) -> Any:
+        """A ``FeatureMapHook`` for a run the Train tab starts: it answers "Refresh" of
+        the live entry with maps of the weights as they are then (training thread)."""
+        from engine.insight.features import FeatureMapHook
+
+        self._live_hook = FeatureMapHook(None)
+        return self._live_hook
+
     # ------------------------------------------------------------------ slots
     def _on_training_event(self, event: object) -> None:
+        from engine.insight.features import Inspection, LiveNetwork
         from engine.insight.stats import ParamStats
+        from engine.training import Finished, Stopped
 
+        if isinstance(event, LiveNetwork):
+            self._live_info = event
+            self._refresh_sources()
+            return
+        if isinstance(event, (Finished, Stopped)):
+            self._live_info, self._live_hook = None, None
+            self._refresh_sources()
+            return
+        if isinstance(event, Inspection):
+            self._show_live_maps(event)
+            return
         if not isinstance(event, ParamStats) or self.experiment_runner.is_running():
             return
         if event.global_step == 1:  # a new run in the Train tab
@@ -371,12 +420,27 @@ class InsideTab(PlaygroundTab):
         self.maps.show_message(f"{len(ins.maps)} convolution layers" if ins.maps else "")
         self.source.show_predictions(ins.prediction, self.true_name)
 
+    def _show_live_maps(self, ins: Any) -> None:
+        from .inside.render import mosaic
+
+        if self.subject is None or self.subject.net is not None:
+            return  # the user moved on to another network
+        shared = self.maps.shared.isChecked()
+        mosaics = tuple(mosaic(m.activation, shared=shared) for m in ins.maps)
+        self.maps.set_maps(ins.maps, mosaics, ins.notes)
+        self.maps.show_message(f"live: epoch {ins.epoch}, batch {ins.step}" if ins.maps
+                               else " ".join(ins.notes))
+        self.source.show_predictions(ins.prediction, self.true_name)
+
     def _on_page_changed(self, index: int) -> None:
         if self.pages.widget(index) is self.attribution and self.x is not None:
             self.attribution._emit()
 
     def _on_attribution_requested(self, method: str, target: int, layer: str) -> None:
         if self.subject is None or self.x is None:
+            return
+        if self.subject.net is None:
+            self.attribution.show_message(LIVE_ONLY_MAPS)
             return
         self.attribution.show_message("computing…")
         self.attr_runner.start(attribution_job(

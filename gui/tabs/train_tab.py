@@ -427,6 +427,7 @@ class TrainTab(PlaygroundTab):
             self.runs_panel.update_run(run)
         elif isinstance(event, (Finished, Stopped)):
             self._on_ended(event)
+            self.context.post_training_event(event)  # watchers learn the run ended
         else:  # events of other tabs' hooks (make_training_hooks)
             self.context.post_training_event(event)
 

@@ -119,6 +119,14 @@ def test_feature_map_hook_refreshes_on_request_during_a_run():
     shots = [e for e in events if type(e).__name__ == "Inspection"]
     assert len(shots) == 1 and shots[0].step == 1 and shots[0].epoch == 1
     assert [m.shape for m in shots[0].maps] == [(6, 28, 28), (16, 10, 10)]
+    live = [e for e in events if type(e).__name__ == "LiveNetwork"]
+    assert len(live) == 1 and live[0].input_shape == (1, 28, 28) and live[0].name == "lenet"
+    wrong = FeatureMapHook(torch.rand(3, 40, 40))  # another shape: a note, training goes on
+    wrong.request()
+    events = list(run(cfg, hooks=[wrong]))
+    shot = next(e for e in events if type(e).__name__ == "Inspection")
+    assert shot.maps == () and "does not take an input" in shot.notes[0]
+    assert type(events[-1]).__name__ == "Finished"
 
 
 # -- attributions -------------------------------------------------------------------------

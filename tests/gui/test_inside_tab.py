@@ -198,6 +198,37 @@ def test_train_tab_runs_feed_the_weights_view_live(qtbot, context):
     x, _ = view.norms.series_data("Train tab · 0.weight")
     assert x.tolist() == [1.0]  # 8 batches, sampled every 20 from the first
     inside.weights.watch.setChecked(False)
-    assert context.make_training_hooks() == []
+    from engine.insight.stats import WeightStatsHook
+
+    assert not any(isinstance(h, WeightStatsHook) for h in context.make_training_hooks())
+    inside.shutdown()
+    train.shutdown()
+
+
+def test_live_feature_maps_of_a_training_run(qtbot, context):
+    from gui.tabs.train_tab import TrainTab
+
+    inside = InsideTab(context)
+    qtbot.addWidget(inside)
+    qtbot.waitUntil(lambda: inside.subject is not None, timeout=60000)
+    train = TrainTab(context)
+    qtbot.addWidget(train)
+    train.source.set_preset("lenet")
+    train.data.set_subset(4096, 64)
+    train.hparams.set_values(num_epochs=2, batch_size=16)
+    assert train.start_training()
+    qtbot.waitUntil(lambda: inside._live_info is not None, timeout=60000)
+    assert inside.source.network.itemText(0) == "Training now: lenet (live)"
+    inside.source._on_network_activated(0)
+    qtbot.waitUntil(lambda: inside.maps.status.text().startswith("live: epoch"),
+                    timeout=60000)
+    assert [m.shape for m in inside.maps._maps] == [(6, 28, 28), (16, 10, 10)]
+    inside._on_attribution_requested("saliency", -1, "")
+    assert "only its feature maps" in inside.attribution.summary.text()
+    train.stop()
+    qtbot.waitUntil(lambda: inside._live_info is None, timeout=60000)
+    assert not inside.source.network.itemText(0).startswith("Training now")
+    inside.refresh_maps()
+    assert "not training any more" in inside.maps.status.text()
     inside.shutdown()
     train.shutdown()

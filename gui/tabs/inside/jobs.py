@@ -24,7 +24,8 @@ NET_LOCK = threading.Lock()
 @dataclass(frozen=True)
 class Source:
     """Where the network comes from: ``kind`` "ref" (``ref`` = ModelRef, untrained),
-    "run" (``model`` = RunModel), "checkpoint" (``path``)."""
+    "run" (``model`` = RunModel), "checkpoint" (``path``), "live" (``model`` = a Subject
+    without its network: the Train tab's run, seen through its ``FeatureMapHook``)."""
 
     kind: str
     title: str = ""
@@ -73,7 +74,9 @@ def load_subject_job(source: Source, n_test: int = 500) -> Any:
             subject_from_run,
         )
 
-        if source.kind == "checkpoint":
+        if source.kind == "live":  # a Subject without its network (it is training)
+            subject = source.model
+        elif source.kind == "checkpoint":
             subject = subject_from_checkpoint(source.path)
         elif source.kind == "run":
             subject = subject_from_run(source.model, title=source.title)
@@ -86,7 +89,8 @@ def load_subject_job(source: Source, n_test: int = 500) -> Any:
             samples = load_samples(subject, n_test=n_test)
         except ValueError as exc:
             note = str(exc)
-        yield SubjectReady(subject, samples, note, tuple(n for n, _ in conv_layers(subject.net)))
+        convs = tuple(n for n, _ in conv_layers(subject.net)) if subject.net is not None else ()
+        yield SubjectReady(subject, samples, note, convs)
     return job
 
 
