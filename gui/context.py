@@ -22,6 +22,8 @@ class AppContext(QObject):
             its title, shared by the Train tab when a run ends, for the Inside tab.
         training_event(object): an event of a hook from ``make_training_hooks`` (e.g.
             ``ParamStats``), re-posted by the tab that trains, for views elsewhere.
+        augmentation_sent(object): the Augment tab hands a PipelineSpec to the Train tab
+            as the train-time transform.
     """
 
     device_changed = Signal(str)
@@ -29,6 +31,7 @@ class AppContext(QObject):
     network_sent = Signal(object)  # engine.builder.NetworkSpec, Build -> Train
     model_shared = Signal(object, str)  # engine.training.RunModel, title: Train -> Inside
     training_event = Signal(object)  # hook events of a run, Train -> Inside
+    augmentation_sent = Signal(object)  # engine.augment.PipelineSpec, Augment -> Train
     _device_found = Signal(str, str)
 
     def __init__(self, settings: QSettings | None = None, *, force_cpu: bool | None = None,
@@ -94,6 +97,10 @@ class AppContext(QObject):
 
     def post_training_event(self, event: object) -> None:
         self.training_event.emit(event)
+
+    def send_augmentation(self, spec: object) -> None:
+        """Hand an augmentation pipeline to the Train tab as its train-time transform."""
+        self.augmentation_sent.emit(spec)
 
     # ------------------------------------------------------------ messages
     def info(self, text: str) -> None:

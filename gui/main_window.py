@@ -51,6 +51,7 @@ class MainWindow(QMainWindow):
         context.message_posted.connect(self._on_context_message_posted)
         context.device_changed.connect(self._on_context_device_changed)
         context.network_sent.connect(self._on_context_network_sent)
+        context.augmentation_sent.connect(lambda _spec: self.show_tab("train"))
 
     # ------------------------------------------------------------- build
     def _build_tabs(self) -> None:

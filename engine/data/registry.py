@@ -10,6 +10,7 @@ from typing import Any
 import torch
 from torch.utils import data
 
+from engine.data.colour_shapes import make_colour_shapes
 from engine.data.core import (
     DataBundle,
     DatasetInfo,
@@ -52,6 +53,19 @@ def _load_shapes(req: LoadRequest) -> Splits:
     n_te = check_count("n_test", req.n_test, 10000)
     return Splits(_cached_shapes(n_tr, 2 * req.seed), _cached_shapes(n_te, 2 * req.seed + 1),
                   f"procedural (offline, seed {req.seed})")
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_colour_shapes(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    return make_colour_shapes(n, seed=seed)
+
+
+def _load_colour_shapes(req: LoadRequest) -> Splits:
+    n_tr = check_count("n_train", req.n_train, 10000)
+    n_te = check_count("n_test", req.n_test, 2000)
+    return Splits(_cached_colour_shapes(n_tr, 2 * req.seed),
+                  _cached_colour_shapes(n_te, 2 * req.seed + 1),
+                  f"procedural colour shapes (offline, seed {req.seed})")
 
 
 def _load_linear(req: LoadRequest) -> Splits:
@@ -155,6 +169,12 @@ _DATASETS: dict[str, DatasetInfo] = {
                     "10 classes of 28x28 grayscale glyphs with random pose, stroke, clutter "
                     "and noise, generated from a seed; 60k/10k like Fashion-MNIST.",
                     loader=_load_shapes),
+        DatasetInfo("colour-shapes", "Colour shapes (offline)", "classification",
+                    (3, 32, 32), 10, SHAPE_NAMES, True,
+                    "The procedural shapes in random colours on random backgrounds, 32x32 "
+                    "RGB like CIFAR-10 (10k/2k); the class is the shape, never the colour. "
+                    "For the book's augmentation experiment offline (d2l 14.1.4).",
+                    loader=_load_colour_shapes),
         DatasetInfo("synthetic-linear", "Synthetic linear data", "regression", (2,), None, (),
                     True, "The book's synthetic_data: y = Xw + b + noise with w = [2, -3.4], "
                     "b = 4.2, noise 0.01, 1000 examples.",

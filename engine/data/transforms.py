@@ -17,6 +17,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from engine.rng import seeded
+
 # name -> (factory(**options) -> v2 transform, option defaults, description)
 TRANSFORMS: dict[str, tuple[Callable[..., Any], dict[str, Any], str]] = {}
 
@@ -35,7 +37,19 @@ def _register() -> None:
                  "size": None}, "pad by padding pixels, crop back to size at a random place"),
         "brightness": (lambda amount: v2.ColorJitter(brightness=amount), {"amount": 0.2},
                        "scale brightness by a factor in [1 - amount, 1 + amount]"),
+        "pipeline": (_pipeline, {"spec": None},
+                     "an augmentation pipeline (engine.augment: the Augment tab's "
+                     "PipelineSpec.to_dict()), any torchvision v2 steps"),
     })
+
+
+def _pipeline(spec: Any) -> Any:
+    if spec is None:
+        raise ValueError("needs 'spec': an augmentation pipeline (engine.augment "
+                         "PipelineSpec.to_dict())")
+    from engine.augment.training import pipeline_transform
+
+    return pipeline_transform(spec)
 
 
 def transform_names() -> tuple[str, ...]:
@@ -68,8 +82,9 @@ class Augment:
 
         seed = int(torch.randint(0, 2**62, (1,), generator=self.generator))
         xs, ys = [], []
-        with torch.random.fork_rng(devices=[]):  # v2 draws from torch's global RNG
-            torch.manual_seed(seed)
+        # v2 draws from torch's global generator: seeded under engine.rng's lock, so a
+        # preview on another thread (the Augment tab) never mixes its draws with these.
+        with seeded(seed):
             for i in range(X.shape[0]):
                 image = tv_tensors.Image(X[i])
                 if self.target == "mask":

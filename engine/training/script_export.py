@@ -3,9 +3,10 @@ this data and this recipe, needing only torch (and torchvision for file datasets
 
 The network is the Build tab's code export (``engine.builder.export_code``). The data:
 
-- generated sets (``procedural-shapes``, ``synthetic-linear``, the 2-D toy sets) embed the
-  app's own generator, copied from ``engine/data/procedural.py`` / ``toy.py``, so the script
-  makes the same examples for the same seed — no data file to ship, nothing approximated;
+- generated sets (``procedural-shapes``, ``colour-shapes``, ``synthetic-linear``, the 2-D
+  toy sets) embed the app's own generator, copied from ``engine/data/procedural.py`` /
+  ``colour_shapes.py`` / ``toy.py``, so the script makes the same examples for the same
+  seed — no data file to ship, nothing approximated;
 - file sets (Fashion-MNIST, MNIST, CIFAR-10, an image folder) are read with torchvision's
   dataset classes from the same data folder, as the book's ``load_data_fashion_mnist`` does.
 
@@ -30,7 +31,7 @@ from engine.training.config import RunConfig
 
 _FILE_SETS = {"fashion-mnist": "FashionMNIST", "mnist": "MNIST", "cifar10": "CIFAR10"}
 _TOY_SETS = ("spiral", "circles", "xor", "blobs")
-_GENERATED = ("procedural-shapes", "synthetic-linear", *_TOY_SETS)
+_GENERATED = ("procedural-shapes", "colour-shapes", "synthetic-linear", *_TOY_SETS)
 DATASETS = (*_GENERATED, *_FILE_SETS, "image-folder")
 """Datasets a script can be written for (a test checks this covers the registry)."""
 
@@ -71,7 +72,7 @@ def _network_code(spec: NetworkSpec) -> str:
 
 def _data_code(r: RunConfig) -> tuple[str, str, list[str]]:
     """``(code defining load_data(n_train, n_test), header sentence, extra imports)``."""
-    from engine.data import dataset_info, procedural, toy
+    from engine.data import colour_shapes, dataset_info, procedural, toy
 
     opts = {**dataset_info(r.dataset).options, **dict(r.dataset_options)}
     if r.dataset == "procedural-shapes":
@@ -82,6 +83,14 @@ def _data_code(r: RunConfig) -> tuple[str, str, list[str]]:
         about = ("procedural-shapes, generated here by the app's own generator (embedded "
                  "below): the same images as in the app for this seed")
         sizes = (60000, 10000)
+    elif r.dataset == "colour-shapes":
+        embed = f"{_module_source(procedural)}\n\n\n{_module_source(colour_shapes)}"
+        make = ("    X_train, y_train = make_colour_shapes(n_train, seed=2 * SEED)\n"
+                "    X_test, y_test = make_colour_shapes(n_test, seed=2 * SEED + 1)\n"
+                "    X_train, X_test = X_train.float() / 255, X_test.float() / 255\n")
+        about = ("colour-shapes, generated here by the app's own generators (embedded "
+                 "below): the same images as in the app for this seed")
+        sizes = (10000, 2000)
     elif r.dataset == "synthetic-linear":
         embed = _module_source(toy)
         make = (f"    w = torch.tensor({[float(v) for v in opts['w']]!r})\n"

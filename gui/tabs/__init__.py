@@ -39,6 +39,9 @@ TABS: tuple[TabSpec, ...] = (
     TabSpec("build", "Build", "gui.tabs.build_tab", "BuildTab",
             "compose a network layer by layer and watch shapes, parameters and MACs; the "
             "book's nets as presets; export PyTorch code (d2l ch. 3–8)"),
+    TabSpec("augment", "Augment", "gui.tabs.augment_tab", "AugmentTab",
+            "shape a torchvision augmentation pipeline with sliders; every random draw, "
+            "boxes and masks that follow, a step-by-step inspector (d2l 14.1)"),
     TabSpec("train", "Train", "gui.tabs.train_tab", "TrainTab",
             "train a network on a dataset with live loss / accuracy curves; compare runs, "
             "save checkpoints (d2l 3.4, 4.5, 7.6)"),

@@ -97,7 +97,8 @@ def test_image_folder_script_runs(tmp_path: Path) -> None:
     assert "epoch 1: loss" in done.stdout
 
 
-@pytest.mark.parametrize("name", ["procedural-shapes", "spiral", "blobs", "synthetic-linear"])
+@pytest.mark.parametrize("name", ["procedural-shapes", "colour-shapes", "spiral", "blobs",
+                                  "synthetic-linear"])
 def test_generated_data_is_the_apps_data(tmp_path: Path, name: str) -> None:
     """The header promises the same examples as the app for the seed: check it."""
     spec = preset("linear-regression") if name == "synthetic-linear" else TOY_NET
@@ -107,7 +108,7 @@ def test_generated_data_is_the_apps_data(tmp_path: Path, name: str) -> None:
     path.write_text(training_script(recipe))
     module = load_module(path)
     options = dict(recipe.dataset_options)
-    if name == "procedural-shapes":
+    if name in ("procedural-shapes", "colour-shapes"):
         train, test = module.load_data(n_train=40, n_test=20)
         bundle = load_dataset(name, batch_size=8, seed=3, n_train=40, n_test=20)
     else:  # the default sizes must be the app's defaults too

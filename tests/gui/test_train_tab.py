@@ -9,9 +9,9 @@ from PySide6.QtCore import Qt
 
 from engine.builder import NetworkSpec, layer, preset
 from engine.training import BatchProgress
-from gui.tabs.train.curves import EMPTY_TEXT
-from gui.tabs.train.job import save_job
 from gui.tabs.train_tab import TrainTab
+from gui.training.checkpoints import save_job
+from gui.training.curves import EMPTY_TEXT
 
 
 @pytest.fixture
@@ -463,7 +463,7 @@ def test_runs_come_back_at_the_next_start_and_a_corrupt_file_is_skipped(tab, qtb
     assert run.final["test_acc"] == first.final["test_acc"]
     assert run.curves["train_loss"] == first.curves["train_loss"]
     assert run.curves["test_acc"] == first.curves["test_acc"]
-    assert again.runs_panel.count() == 1 and again._next == 2
+    assert again.runs_panel.count() == 1 and again.book.next_number == 2
     assert any(level == "warning" and "garbage.json" in text for level, text in messages)
     assert not again.banner.isHidden() and "skipped" in again.banner.text()
     again.runs_panel.select([1])

@@ -1,6 +1,9 @@
-"""Does the network fit the dataset? Checked analytically (``summarize``) on every change."""
+"""Does the network fit the dataset? Checked analytically (``summarize``) on every change;
+and what a linear regression learned (``learned_linear``)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from engine.builder import NetworkSpec, summarize
 from engine.data import DatasetInfo
@@ -37,3 +40,20 @@ def check_fit(spec: NetworkSpec | None, info: DatasetInfo,
         return WARN, (f"{text} — {info.title} has only {want} classes, so {out - want} "
                       f"outputs stay unused")
     return OK, text
+
+
+def learned_linear(net: Any, true_w: tuple[float, ...], true_b: float) -> str:
+    """``learned w = [...], b = ...`` for a one-Linear regression net, else ''."""
+    from torch import nn
+
+    linears = [m for m in net.modules() if isinstance(m, nn.Linear)]
+    if len(linears) != 1 or linears[0].out_features != 1 or linears[0].bias is None:
+        return ""
+    w = linears[0].weight.detach().cpu().reshape(-1).tolist()
+    b = float(linears[0].bias.detach().cpu().reshape(-1)[0])
+    text = f"learned w = [{', '.join(f'{v:.4f}' for v in w)}], b = {b:.4f}"
+    if len(w) == len(true_w):
+        err_w = max(abs(a - t) for a, t in zip(w, true_w, strict=True))
+        text += (f"   (true w = [{', '.join(f'{v:g}' for v in true_w)}], b = {true_b:g};"
+                 f" errors {err_w:.1e}, {abs(b - true_b):.1e})")
+    return text

@@ -6,7 +6,8 @@ data is in use, the built network — ``Prepared.model`` travels to the UI threa
 stopped or finished run can be saved; the UI only touches it after the runner's
 ``finished`` signal), then ``BatchProgress`` / ``EpochEnd`` / ``Finished`` /
 ``Stopped``, and for 2-D classification data the ``decision-map`` hook's
-``DataSample`` and ``DecisionMap`` events, computed in the worker.
+``DataSample`` and ``DecisionMap`` events, computed in the worker. Checkpoint and
+run-log jobs are shared with other tabs: ``gui.training.checkpoints``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from engine.jobs import JobControl
@@ -23,9 +23,8 @@ from engine.training.events import Prepared
 from engine.training.experiment import RunModel as Model  # the run's network (runs.py)
 from engine.training.setup import LOSSES
 
-__all__ = ["DataOptions", "HyperParams", "Loaded", "Model", "Prepared", "Saved",
-           "copy_job", "is_2d_classification", "load_job", "make_config", "save_job",
-           "train_job"]
+__all__ = ["DataOptions", "HyperParams", "Model", "Prepared", "config_job",
+           "is_2d_classification", "make_config", "train_job"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +39,7 @@ class DataOptions:
     n_train: int | None = None
     n_test: int | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    transforms: tuple[dict[str, Any], ...] = ()  # train-time augmentation (RunConfig's)
 
 
 # The form's values: RunConfig's "hparams" fields, names and defaults taken from there
@@ -50,21 +50,6 @@ HyperParams = dataclasses.make_dataclass(
                             else LOSSES[0])) for f in config_fields("hparams")],
     frozen=True)
 HyperParams.__doc__ = "The Train tab's hyper-parameters: RunConfig's 'hparams' fields."
-
-
-@dataclass(frozen=True)
-class Loaded:
-    """A checkpoint read back: network rebuilt from its spec with the saved weights."""
-
-    path: str
-    model: Any  # engine.training.experiment.RunModel
-    history: Any  # engine.training.History | None
-    extra: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Saved:
-    path: str
 
 
 def is_2d_classification(task: str, input_shape: tuple[int, ...]) -> bool:
@@ -83,7 +68,8 @@ def make_config(spec: Any, data: DataOptions, hp: Any, *, device: str,
         values["loss"] = "mse"  # the form's default loss is for classes
     return RunConfig(model=ModelRef.from_spec(spec), dataset=data.name, data_root=data.root,
                      download=data.download, resize=data.resize, n_train=data.n_train,
-                     n_test=data.n_test, dataset_options=dict(data.options), device=device,
+                     n_test=data.n_test, dataset_options=dict(data.options),
+                     transforms=data.transforms, device=device,
                      progress_seconds=progress_seconds, hooks=("decision-map",), **values)
 
 
@@ -97,21 +83,18 @@ def _keep_weights(path: str, model: Any, extra: dict[str, Any]) -> None:
         model.kept_error = str(exc)
 
 
-def train_job(spec: Any, data: DataOptions, hp: Any, *, device: str,
-              progress_seconds: float = 0.15, keep_weights: str | None = None,
-              hooks: tuple = ()):
-    """A job for ``JobRunner.start``: train ``spec`` on ``data`` with ``hp``; with
-    ``keep_weights`` (a ``.pt`` path) the trained network is saved there at the end
-    unless the run diverged or never took a step. ``hooks``: extra hooks (other tabs'
-    views, ``AppContext.make_training_hooks``)."""
+def config_job(config: RunConfig, *, keep_weights: str | None = None,
+               hooks: tuple = ()):
+    """A job for ``JobRunner.start`` (or ``TrainingSession.start(config, job=…)``):
+    ``run(config)``; with ``keep_weights`` (a ``.pt`` path) the trained network is saved
+    there at the end unless the run diverged or never took a step. ``hooks``: extra
+    hooks (other tabs' views, ``AppContext.make_training_hooks``)."""
 
     def job(control: JobControl) -> Iterator[object]:
         from engine.training import Diverged
         from engine.training.experiment import run
 
-        events = run(make_config(spec, data, hp, device=device,
-                                 progress_seconds=progress_seconds), control,
-                     hooks=hooks)
+        events = run(config, control, hooks=hooks)
         model, source, last = None, "", None
         try:
             for event in events:
@@ -123,56 +106,14 @@ def train_job(spec: Any, data: DataOptions, hp: Any, *, device: str,
             events.close()  # run() puts the network back on the CPU
             if (keep_weights and model is not None and model.history is not None
                     and model.history.progress and not isinstance(last, Diverged)):
-                _keep_weights(keep_weights, model, {"dataset": data.name, "source": source})
+                _keep_weights(keep_weights, model, {"dataset": config.dataset,
+                                                    "source": source})
 
     return job
 
 
-def save_job(path: str, model: Any, history: Any, extra: dict[str, Any]):
-    def job(control: JobControl) -> Iterator[object]:
-        yield Saved(str(model.save(path, history=history, extra=extra)))
-
-    return job
-
-
-def copy_job(source: str, path: str):
-    """Save a kept checkpoint file (a restored run's weights) as ``path``, atomically."""
-
-    def job(control: JobControl) -> Iterator[object]:
-        import shutil
-
-        from engine.files import atomic_path, check_writable
-
-        check_writable(path)
-        try:
-            with atomic_path(path) as tmp:
-                shutil.copyfile(source, tmp)
-        except FileNotFoundError as exc:
-            if exc.filename == source:
-                raise ValueError(f"the kept weights {source} are gone; this run can no "
-                                 f"longer be saved") from None
-            raise
-        yield Saved(str(path))
-
-    return job
-
-
-def load_job(path: str):
-    def job(control: JobControl) -> Iterator[object]:
-        from engine.builder import NetworkSpec, build
-        from engine.models import ModelRef
-        from engine.training import load_checkpoint
-
-        ckpt = load_checkpoint(path)
-        if ckpt.spec is None:
-            raise ValueError(f"{Path(path).name} holds weights but no network spec, so the "
-                             f"network cannot be rebuilt; save checkpoints from this tab")
-        spec = NetworkSpec.from_dict(ckpt.spec)
-        net = build(spec)
-        ckpt.restore(net)
-        net.eval()
-        config = RunConfig.from_dict(ckpt.config) if ckpt.config else None
-        yield Loaded(str(path), Model(net, ModelRef.from_spec(spec), spec, config),
-                     ckpt.history, dict(ckpt.extra))
-
-    return job
+def train_job(spec: Any, data: DataOptions, hp: Any, *, device: str,
+              progress_seconds: float = 0.15, keep_weights: str | None = None):
+    """``config_job`` of the form's choices: train ``spec`` on ``data`` with ``hp``."""
+    return config_job(make_config(spec, data, hp, device=device,
+                                  progress_seconds=progress_seconds), keep_weights=keep_weights)

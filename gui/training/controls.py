@@ -1,4 +1,6 @@
-"""Train / Pause / Resume / Stop, the progress bar (epoch, step, ETA) and a message banner."""
+"""Train / Pause / Resume / Stop, the progress bar (epoch, step, ETA), examples per
+second, and a message banner — for any tab that trains (``ControlBar.attach`` connects
+the bar to a ``TrainingSession``)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ PAUSED = " (paused)"
 
 
 class ControlBar(QWidget):
-    """Buttons and progress; the tab connects the buttons and calls ``set_state``."""
+    """Buttons and progress. The tab connects ``train_button`` (it knows what to train);
+    ``attach(session)`` does the rest: Pause / Resume / Stop, the state, the progress."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -33,15 +36,23 @@ class ControlBar(QWidget):
         self.status = QLabel()
         self.status.setMinimumWidth(200)
         self.status.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.fallback_button = QPushButton("Use the offline procedural set")
-        self.fallback_button.setToolTip("Switch the dataset to procedural shapes (no files)")
-        self.fallback_button.hide()
         bar = QHBoxLayout(self)
         bar.setContentsMargins(0, 0, 0, 0)
         for b in (self.train_button, self.pause_button, self.resume_button, self.stop_button):
             bar.addWidget(b)
         bar.addWidget(self.progress, 1)
         bar.addWidget(self.status)
+
+    def attach(self, session) -> None:
+        """Drive Pause / Resume / Stop and the progress bar from ``session``
+        (a ``gui.training.TrainingSession``); ``can_train()`` on the session's owner
+        still decides whether **Train** is enabled (``set_state``)."""
+        self.pause_button.clicked.connect(session.pause)
+        self.resume_button.clicked.connect(session.resume)
+        self.stop_button.clicked.connect(session.stop)
+        session.progress.connect(lambda p: self.show_progress(
+            p, session.num_epochs, session.elapsed(), session.is_paused(),
+            device=session.device_label, start=session.start_fraction))
 
     def set_state(self, state: str, *, can_train: bool) -> None:
         """``idle`` / ``loading`` / ``running`` / ``paused``."""
@@ -59,14 +70,21 @@ class ControlBar(QWidget):
         elif state == "running":
             self.progress.setFormat(text)
 
-    def show_progress(self, p, num_epochs: int, elapsed: float, paused: bool) -> None:
-        """A ``BatchProgress`` ``p``: bar, epoch/step/ETA text, examples per second."""
+    def show_progress(self, p, num_epochs: int, elapsed: float, paused: bool, *,
+                      device: str = "", start: float = 0.0) -> None:
+        """A ``BatchProgress`` ``p``: bar, epoch/step/ETA text, examples per second.
+
+        ``elapsed`` seconds went into the epochs since ``start`` (a resumed run starts
+        after its saved epochs), so the ETA is measured on those alone."""
         done = p.fraction / num_epochs
-        eta = elapsed * (1 - done) / done if done > 0 else 0.0
+        trained = p.fraction - start
+        eta = elapsed * (num_epochs - p.fraction) / trained if trained > 0 else 0.0
         self.progress.setValue(int(1000 * done))
         self.progress.setFormat(f"epoch {p.epoch}/{num_epochs} · step {p.step}/"
                                 f"{p.steps_per_epoch} · ETA {_clock(eta)}"
                                 + (PAUSED if paused else ""))
+        where = f" on {device}" if device else ""
+        self.status.setText(f"{p.examples_per_sec:,.0f} examples/s{where}")
 
 
 class Banner(QLabel):
@@ -95,3 +113,13 @@ def _clock(seconds: float) -> str:
     seconds = int(round(seconds))
     return f"{seconds // 60}:{seconds % 60:02d}" if seconds < 3600 else (
         f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}")
+
+
+def duration_text(seconds: float) -> str:
+    """``2 h 41 min``, ``12 min``, ``45 s``."""
+    seconds = max(0, round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    if seconds >= 60:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds} s"

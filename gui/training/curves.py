@@ -1,8 +1,10 @@
-"""The Animator: loss / accuracy curves of one run, or of several selected runs overlaid.
+"""The Animator for any task: the curves of one run, or of several selected runs overlaid.
 
-One run: the book's look (train loss solid, train acc dashed, test acc with dots at
-epoch ends). Several runs: a colour per run and a line style per metric, legend entries
-named after what differs between them ("run 2 lr=0.9 · train loss").
+Which curves and how they look come from each run's metric descriptions
+(``gui.training.metrics.series_for``). One run: a colour and line style per curve (the
+book's look for a classifier: train loss solid, train acc dashed, test acc dotted with a
+dot per epoch end). Several runs: a colour per run, the line style per curve, legend
+entries named after what differs between the runs ("run 2 lr=0.9 · train loss").
 """
 
 from __future__ import annotations
@@ -11,16 +13,13 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
-from gui.tabs.train.runs import Run
+from gui.training.metrics import axis_label, series_for
+from gui.training.runs import LIVE, Run
 from widgets.plot_panel import PALETTE, PlotPanel
 
 EMPTY_TEXT = "Press Train to start — curves appear here"
-METRICS = {  # name -> (legend title, colour for a single run, line style, symbol)
-    "train_loss": ("train loss", "#1f77b4", "solid", None),
-    "train_acc": ("train acc", "#d62728", "dash", None),
-    "test_loss": ("test loss", "#9467bd", "dash", "o"),
-    "test_acc": ("test acc", "#2ca02c", "dot", "o"),
-}
+NOTE = ("x: fractional epoch · train loss / acc: running mean over the epoch so far, like "
+        "the book's Animator")
 DIFF_KEYS = (("network", "{}"), ("dataset", "{}"), ("lr", "lr={:g}"),
              ("batch_size", "batch={}"), ("optimizer", "{}"), ("weight_decay", "wd={:g}"),
              ("loss", "{}"), ("init", "init={}"), ("seed", "seed={}"))
@@ -49,17 +48,24 @@ def run_labels(runs: list[Run]) -> dict[int, str]:
 
 
 class CurvesView(PlotPanel):
-    """A ``PlotPanel`` that draws ``Run`` curves; ``show_runs`` picks which."""
+    """A ``PlotPanel`` that draws ``Run`` curves; ``show_runs`` picks which runs,
+    ``add_point`` records a live figure and draws it.
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    Args:
+        empty_text: the notice while no run is shown.
+        note: the line under the plot (what x and the training figures mean).
+    """
+
+    def __init__(self, *, empty_text: str = EMPTY_TEXT, note: str = NOTE,
+                 parent: QWidget | None = None) -> None:
         super().__init__(x_label="epoch", y_label="loss / accuracy", parent=parent)
+        self.empty = empty_text
         self.plot_item.setXRange(0, 1)
         self.plot_item.setYRange(0, 1)
-        self.empty_text = pg.TextItem(EMPTY_TEXT, color="#777", anchor=(0.5, 0.5))
+        self.empty_text = pg.TextItem(empty_text, color="#777", anchor=(0.5, 0.5))
         self.empty_text.setPos(0.5, 0.5)
         self.plot_item.addItem(self.empty_text, ignoreBounds=True)
-        self.empty_label.setText("x: fractional epoch · train loss / acc: running mean over "
-                                 "the epoch so far, like the book's Animator")
+        self.empty_label.setText(note)
         self.empty_label.setWordWrap(True)
         self.empty_label.setMinimumWidth(80)  # long text wraps instead of widening the window
         self.shown: list[Run] = []
@@ -71,8 +77,8 @@ class CurvesView(PlotPanel):
         self._names.clear()
         self.shown = list(runs)
         blank = len(runs) == 1 and not any(xs for xs, _ in runs[0].curves.values()) and (
-            runs[0].status not in ("running", "paused"))
-        self.empty_text.setText(EMPTY_TEXT if not runs else (
+            runs[0].status not in LIVE)
+        self.empty_text.setText(self.empty if not runs else (
             f"no finite points to draw — {runs[0].reason or runs[0].status}" if blank else ""))
         self.empty_text.setVisible(not runs or blank)
         title = f"run {runs[0].number}: {runs[0].describe()}" if len(runs) == 1 else (
@@ -81,23 +87,18 @@ class CurvesView(PlotPanel):
         labels = run_labels(self.shown)
         many = len(self.shown) > 1
         for i, run in enumerate(self.shown):
-            for metric, (title, color, style, symbol) in METRICS.items():
-                if metric not in run.curves and not self._expects(run, metric):
-                    continue
-                name = f"{labels[run.number]} · {title}" if many else title
-                if many:
-                    color = PALETTE[i % len(PALETTE)]
-                self.add_series(name, color=color, style=style, symbol=symbol,
-                                width=2.0 if metric == "train_loss" else 1.6)
-                self._names[(run.number, metric)] = name
-                xs, ys = run.curves.get(metric, ([], []))
+            for s in series_for(run.metrics):
+                if s.key not in run.curves and run.status not in LIVE:
+                    continue  # a live run's legend is complete from the start
+                name = f"{labels[run.number]} · {s.title}" if many else s.title
+                colour = PALETTE[i % len(PALETTE)] if many else s.colour
+                self.add_series(name, color=colour, style=s.style, symbol=s.symbol,
+                                width=s.width)
+                self._names[(run.number, s.key)] = name
+                xs, ys = run.curves.get(s.key, ([], []))
                 if xs:
                     self.set_series(name, np.asarray(xs, float), np.asarray(ys, float))
-        # Regression losses fall by orders of magnitude (30 -> 1e-4): a log axis shows it.
-        log = bool(self.shown) and all(r.task == "regression" for r in self.shown)
-        self.plot_item.setLogMode(y=log)
-        self.plot_item.setLabel("left", "loss (log scale)" if log else "loss / accuracy",
-                                color="k")
+        self._set_axis()
         self.flush()
         if any(len(self.series_data(n)[0]) for n in self.series_names()):
             self.plot_item.enableAutoRange()
@@ -108,22 +109,29 @@ class CurvesView(PlotPanel):
         if self.empty_text.isVisible():
             self.empty_text.setPos(0.5, 0.5)
 
-    @staticmethod
-    def _expects(run: Run, metric: str) -> bool:
-        """Series a live run will fill, so the legend is complete from the start."""
-        if run.status not in ("running", "paused"):
-            return False
-        if run.task == "regression":
-            return metric in ("train_loss", "test_loss")
-        return metric in ("train_loss", "train_acc", "test_acc")
+    def _set_axis(self) -> None:
+        # Losses alone (regression) fall by orders of magnitude (30 -> 1e-4): a log axis.
+        log = bool(self.shown) and not any(r.metrics for r in self.shown)
+        self.plot_item.setLogMode(y=log)
+        metrics = {m.key: m for r in self.shown for m in r.metrics}
+        label = "loss (log scale)" if log else (
+            axis_label(metrics.values()) if metrics else "loss / accuracy")
+        self.plot_item.setLabel("left", label, color="k")
 
-    def add_point(self, run: Run, metric: str, x: float, y: float | None) -> None:
+    def add_point(self, run: Run, key: str, x: float, y: float | None) -> None:
         """Record a live point on ``run`` and draw it if that run is shown."""
-        if not run.add_point(metric, x, y):
+        if not run.add_point(key, x, y):
             return
-        name = self._names.get((run.number, metric))
+        self.draw_point(run, key, x, y)
+
+    def draw_point(self, run: Run, key: str, x: float, y: float | None) -> None:
+        """Draw a point already recorded on ``run`` (``record_progress`` / ``record_epoch``)."""
+        if y is None:
+            return
+        name = self._names.get((run.number, key))
         if name is None:
-            if any(r is run for r in self.shown):
-                self.show_runs(self.shown)  # a metric the legend did not expect
+            wanted = any(s.key == key for s in series_for(run.metrics))
+            if wanted and any(r is run for r in self.shown):
+                self.show_runs(self.shown)  # a curve the legend did not expect
             return
-        self.append(name, x, float(y))  # type: ignore[arg-type]
+        self.append(name, x, float(y))

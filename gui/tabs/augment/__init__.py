@@ -1,0 +1,1 @@
+"""Parts of the Augment tab: slider form, pipeline list, sample grid, jobs, sources."""
