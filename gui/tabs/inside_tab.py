@@ -27,10 +27,8 @@ from .inside.jobs import (
     MapsReady,
     Source,
     SubjectReady,
-    Tagged,
     attribution_job,
     evaluation_job,
-    experiment_job,
     load_subject_job,
     maps_job,
 )
@@ -69,8 +67,8 @@ class InsideTab(PlaygroundTab):
         self.maps = FeatureMapsView()
         self.attribution = AttributionView()
         self.evaluation = EvaluationView()
-        self.weights = WeightsPage()
-        self.finetune = FinetunePage()
+        self.weights = WeightsPage(self.make_runner("experiment"))
+        self.finetune = FinetunePage(self.make_runner("fine-tune"))
         self.pages = QTabWidget()
         for page, title in zip((self.maps, self.attribution, self.evaluation, self.weights,
                                 self.finetune), PAGES, strict=True):
@@ -88,8 +86,6 @@ class InsideTab(PlaygroundTab):
         self.maps_runner = self.make_runner("maps")
         self.attr_runner = self.make_runner("attribution")
         self.eval_runner = self.make_runner("evaluation")
-        self.experiment_runner = self.make_runner("experiment")
-        self.finetune_runner = self.make_runner("fine-tune")
 
     def _connect(self) -> None:
         self.source.source_chosen.connect(self._on_source_chosen)
@@ -111,17 +107,15 @@ class InsideTab(PlaygroundTab):
         self.eval_runner.failed.connect(self.evaluation.show_message)
         self.subject_runner.failed.connect(self.source.weights.setText)
         self.weights.experiment_requested.connect(self.run_experiment)
-        self.weights.stop_requested.connect(self.experiment_runner.stop)
-        self.experiment_runner.event.connect(self._on_experiment_event)
-        self.experiment_runner.finished.connect(self._on_experiment_finished)
-        self.experiment_runner.failed.connect(self.weights.status.setText)
+        self.weights.sequence.hook_event.connect(self._on_experiment_hook_event)
+        self.weights.sequence.run_prepared.connect(
+            lambda title, _p: self.weights.status.setText(f"Training {title}…"))
+        self.weights.sequence.done.connect(self._on_experiment_done)
         self.finetune.start_requested.connect(self.run_finetune)
-        self.finetune.stop_requested.connect(self.finetune_runner.stop)
         self.finetune.choose_folder.connect(self._ask_finetune_folder)
         self.finetune.choose_weights.connect(self._ask_finetune_weights)
-        self.finetune_runner.event.connect(self._on_finetune_event)
-        self.finetune_runner.finished.connect(self._on_finetune_finished)
-        self.finetune_runner.failed.connect(self._on_finetune_failed)
+        self.finetune.sequence.run_prepared.connect(self._on_finetune_prepared)
+        self.finetune.sequence.done.connect(self._on_finetune_done)
         self.context.model_shared.connect(self._on_model_shared)
         self.context.add_training_hook(self._training_hook)
         self.context.add_training_hook(self._live_maps_hook)
@@ -220,10 +214,12 @@ class InsideTab(PlaygroundTab):
     def run_experiment(self, **changes: Any) -> None:
         """The book's initialisation experiment (``engine.insight.init_experiment``)."""
         from engine.insight.init_experiment import init_experiment_configs
+        from engine.insight.stats import WeightStatsHook
 
         configs = init_experiment_configs(device=self.context.device, **changes)
         self.weights.set_running(True)
-        self.experiment_runner.start(experiment_job(configs))
+        self.weights.sequence.start(configs, hooks=lambda: [WeightStatsHook(every=5)],
+                                    device_label=self.context.device_label)
 
     def run_finetune(self) -> bool:
         """The hot-dog recipe on the chosen folder: fine-tuned, then from scratch."""
@@ -259,7 +255,7 @@ class InsideTab(PlaygroundTab):
         page.weights_note.setText("; ".join(notes))
         page.set_running(True)
         page.status.setText("Loading the folder…")
-        self.finetune_runner.start(experiment_job(configs, every=None))
+        page.sequence.start(configs, device_label=self.context.device_label)
         return True
 
     def _ask_finetune_folder(self) -> None:
@@ -278,33 +274,15 @@ class InsideTab(PlaygroundTab):
             self.finetune.weights_file = path
             self.finetune.weights_note.setText(f"weights file: {path}")
 
-    def _on_finetune_event(self, event: object) -> None:
-        from engine.training import BatchProgress, EpochEnd, Prepared
+    def _on_finetune_prepared(self, title: str, p: object) -> None:
+        self.finetune.status.setText(f"{title}: {p.n_train} training / {p.n_test} test "  # type: ignore[attr-defined]
+                                     f"images; weights: {p.weights}")  # type: ignore[attr-defined]
 
-        if not isinstance(event, Tagged):
-            return
-        e = event.event
-        if isinstance(e, Prepared):
-            self.finetune.status.setText(f"{event.run}: {e.n_train} training / {e.n_test} "
-                                         f"test images; weights: {e.weights}")
-        elif isinstance(e, BatchProgress):
-            self.finetune.status.setText(f"{event.run}: epoch {e.epoch}, batch {e.step} of "
-                                         f"{e.steps_per_epoch}")
-        elif isinstance(e, EpochEnd):
-            self.finetune.add_epoch(event.run, e)
-
-    def _on_finetune_failed(self, message: str) -> None:
-        self._finetune_error = message
-        self.finetune.status.setText(message)
-
-    def _on_finetune_finished(self, stopped: bool) -> None:
+    def _on_finetune_done(self, stopped: bool, error: str) -> None:
         self.finetune.set_running(False)
-        if getattr(self, "_finetune_error", ""):
-            self._finetune_error = ""
-            return
-        runs = {n.split(" · ")[0] for n in self.finetune.curves.series_names()}
-        self.finetune.status.setText("Stopped." if stopped else
-                                     f"Finished: {', '.join(sorted(runs))}.")
+        runs = [r.network for r in self.finetune.sequence.runs]
+        self.finetune.status.setText(error or ("Stopped." if stopped else
+                                     f"Finished: {', '.join(runs)}."))
 
     def _training_hook(self) -> Any:
         """A ``WeightStatsHook`` for a run the Train tab starts (when watching)."""
@@ -339,31 +317,24 @@ class InsideTab(PlaygroundTab):
         if isinstance(event, Inspection):
             self._show_live_maps(event)
             return
-        if not isinstance(event, ParamStats) or self.experiment_runner.is_running():
+        if not isinstance(event, ParamStats) or self.weights.sequence.is_running():
             return
         if event.global_step == 1:  # a new run in the Train tab
             self.weights.view.clear()
             self.weights.status.setText("Live from the Train tab's run.")
         self.weights.view.add_stats(event, "Train tab")
 
-    def _on_experiment_event(self, event: object) -> None:
+    def _on_experiment_hook_event(self, title: str, event: object) -> None:
         from engine.insight.stats import ParamStats
-        from engine.training import EpochEnd, Prepared
 
-        if not isinstance(event, Tagged):
-            return
-        if isinstance(event.event, ParamStats):
-            self.weights.view.add_stats(event.event, event.run)
-        elif isinstance(event.event, EpochEnd):
-            self.weights.add_epoch(event.run, event.event)
-        elif isinstance(event.event, Prepared):
-            self.weights.status.setText(f"Training {event.run}…")
+        if isinstance(event, ParamStats):
+            self.weights.view.add_stats(event, title)
 
-    def _on_experiment_finished(self, stopped: bool) -> None:
+    def _on_experiment_done(self, stopped: bool, error: str) -> None:
         self.weights.set_running(False)
-        self.weights.stop.setEnabled(False)
-        self.weights.status.setText("Stopped." if stopped else "Both runs finished: compare "
-                                    "the first losses and the gradient norms per layer.")
+        self.weights.status.setText(error or ("Stopped." if stopped else
+                                    "Both runs finished: compare the first losses and the "
+                                    "gradient norms per layer."))
 
     def _on_source_chosen(self, source: object) -> None:
         if source == CHECKPOINT:

@@ -127,7 +127,7 @@ def test_a_shared_trained_run_is_offered_and_loads(tab, qtbot, context):
 
 def test_init_experiment_fills_gradient_norms_and_histograms(tab, qtbot):
     tab.pages.setCurrentWidget(tab.weights)
-    with qtbot.waitSignal(tab.experiment_runner.finished, timeout=120000):
+    with qtbot.waitSignal(tab.weights.sequence.done, timeout=120000):
         tab.run_experiment(n_train=256, n_test=64, num_epochs=1, batch_size=32)
     view = tab.weights.view
     assert set(view.latest) == {"sigmoid + N(0, 1)", "sigmoid + Xavier"}
@@ -135,8 +135,11 @@ def test_init_experiment_fills_gradient_norms_and_histograms(tab, qtbot):
     x, y = view.norms.series_data("sigmoid + Xavier · 1.weight")
     assert len(x) == 2 and np.all(np.isfinite(y))  # steps 1 and 6 of 8 (every 5)
     assert len(view.hist_w.getPlotItem().listDataItems()) == 2
-    text = tab.weights.results.text()
-    assert "sigmoid + N(0, 1)" in text and "sigmoid + Xavier" in text and "epoch 1" in text
+    curves = tab.weights.sequence.curves  # the shared CurvesView, both runs overlaid
+    assert [r.network for r in curves.shown] == ["sigmoid + N(0, 1)", "sigmoid + Xavier"]
+    assert all(r.status == "finished" and "test_acc" in r.curves for r in curves.shown)
+    names = curves.series_names()
+    assert any(n.startswith("run 1") for n in names) and any(n.startswith("run 2") for n in names)
     assert tab.weights.run.isEnabled() and "finished" in tab.weights.status.text()
 
 
@@ -162,12 +165,12 @@ def test_finetune_without_weights_runs_from_scratch_and_says_so(tab, qtbot, tmp_
     page.folder.setText(str(_image_folder(tmp_path / "imgs")))
     page.epochs.setValue(1)
     page.batch.setValue(4)
-    with qtbot.waitSignal(tab.finetune_runner.finished, timeout=180000):
+    with qtbot.waitSignal(page.sequence.done, timeout=180000):
         assert tab.run_finetune()
     assert "not in torchvision's cache" in page.weights_note.text()
     assert "from-scratch network only" in page.weights_note.text()
-    names = page.curves.series_names()
-    assert names and all(n.startswith("from scratch") for n in names)
+    runs = page.sequence.curves.shown
+    assert [r.network for r in runs] == ["from scratch"] and "test_acc" in runs[0].curves
     assert "Finished: from scratch" in page.status.text()
 
 
@@ -175,7 +178,7 @@ def test_finetune_one_class_folder_gives_a_message(tab, qtbot, tmp_path):
     page = tab.finetune
     page.folder.setText(str(_image_folder(tmp_path / "one", classes=("hotdog",))))
     page.weights.setCurrentIndex(page.weights.findData("none"))
-    with qtbot.waitSignal(tab.finetune_runner.finished, timeout=60000):
+    with qtbot.waitSignal(page.sequence.done, timeout=60000):
         assert tab.run_finetune()
     assert "needs at least 2" in page.status.text()
     assert page.start.isEnabled()

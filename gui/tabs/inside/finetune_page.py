@@ -18,12 +18,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from widgets.plot_panel import PlotPanel
+from gui.workers import JobRunner
+
+from .run_pair import RunSequence
 
 WEIGHTS = (("pretrained", "ImageNet weights (torchvision's cache)"),
            ("file", "A weights file (.pth)…"),
            ("none", "None: from scratch only"))
-RUN_COLOURS = {"fine-tuned": "#1a73e8", "from scratch": "#d93025"}
 
 
 def _spin(name: str, value: float, *, decimals: int | None = None) -> QWidget:
@@ -42,17 +43,18 @@ def _spin(name: str, value: float, *, decimals: int | None = None) -> QWidget:
 
 
 class FinetunePage(QWidget):
-    """Signals: start_requested(); stop_requested(); choose_folder(); choose_weights()."""
+    """Signals: start_requested(); choose_folder(); choose_weights()."""
 
     start_requested = Signal()
-    stop_requested = Signal()
     choose_folder = Signal()
     choose_weights = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, runner: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         from engine.training.config import config_field
 
+        self.sequence = RunSequence(runner, empty_text="Fine-tune to see both runs' curves",
+                                    note="fine-tuned vs from scratch: loss and accuracy")
         self.folder = QLineEdit()
         self.folder.setPlaceholderText("a folder with one sub-folder per class, e.g. "
                                        "hotdog/ and not-hotdog/ (optionally under train/, "
@@ -90,23 +92,17 @@ class FinetunePage(QWidget):
                               "same network from random weights at 10× the learning rate "
                               "(the book's comparison)")
         self.start.clicked.connect(self.start_requested)
-        self.stop = QPushButton("Stop")
-        self.stop.setEnabled(False)
-        self.stop.clicked.connect(self.stop_requested)
         buttons = QHBoxLayout()
         buttons.addWidget(self.start)
-        buttons.addWidget(self.stop)
-        buttons.addStretch(1)
+        buttons.addWidget(self.sequence.controls, 1)
         self.status = QLabel("")
         self.status.setWordWrap(True)
-        self.curves = PlotPanel(title="Fine-tuned vs from scratch", x_label="epoch",
-                                y_label="test accuracy / train loss")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.status)
-        layout.addWidget(self.curves, 1)
+        layout.addWidget(self.sequence.curves, 1)
 
     def weights_choice(self) -> str | None:
         """``"pretrained"``, a file path, or None."""
@@ -121,17 +117,3 @@ class FinetunePage(QWidget):
 
     def set_running(self, running: bool) -> None:
         self.start.setEnabled(not running)
-        self.stop.setEnabled(running)
-        if running:
-            self.curves.clear()
-
-    def add_epoch(self, run: str, event: object) -> None:
-        m = event.metrics  # type: ignore[attr-defined]
-        colour = RUN_COLOURS.get(run, "#5f6368")
-        for key, style in (("test_acc", "solid"), ("train_loss", "dash")):
-            if key not in m:
-                continue
-            name = f"{run} · {'test accuracy' if key == 'test_acc' else 'train loss'}"
-            if name not in self.curves.series_names():
-                self.curves.add_series(name, color=colour, style=style, symbol="o")
-            self.curves.append(name, float(event.epoch), float(m[key]))  # type: ignore[attr-defined]

@@ -153,27 +153,3 @@ def gallery(subject: Any, samples: Any, indices: np.ndarray) -> Gallery:
         images.append(input_image(X.numpy(), subject.mean, subject.std))
     return Gallery(np.asarray(indices), tuple(images))
 
-
-@dataclass(frozen=True, eq=False)
-class Tagged:
-    """An event of one of several runs: ``run`` is the run's title."""
-
-    run: str
-    event: Any
-
-
-def experiment_job(configs: dict[str, Any], *, every: int | None = 5) -> Any:
-    """The runs of ``configs`` one after the other through ``engine.training.run``, each
-    with a ``WeightStatsHook`` sampling ``every`` batches (None: none); every event comes
-    back tagged with its run's title."""
-    def job(control: JobControl) -> Iterator[object]:
-        from engine.insight.stats import WeightStatsHook
-        from engine.training import run
-
-        for title, config in configs.items():
-            hooks = [WeightStatsHook(every=every)] if every else []
-            for event in run(config, control, hooks=hooks):
-                yield Tagged(title, event)
-            if control.should_stop():
-                return
-    return job
