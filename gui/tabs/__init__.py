@@ -49,6 +49,9 @@ TABS: tuple[TabSpec, ...] = (
             "look inside a network on your own image: feature maps, attributions "
             "(saliency, integrated gradients, Grad-CAM), confusion matrix and the most "
             "wrong test samples (d2l 7.2, 7.6)"),
+    TabSpec("style", "Style", "gui.tabs.style_tab", "StyleTab",
+            "neural style transfer you watch and steer: move the weights, the learning "
+            "rate or the VGG layers while the picture changes (d2l 14.12)"),
 )
 
 

@@ -89,8 +89,10 @@ def test_stop_mid_run_keeps_the_run_marked_stopped(tab, qtbot):
 
 
 def test_pause_then_resume(tab, qtbot):
-    configure(tab, "softmax-regression", n_train=2048, batch_size=16, num_epochs=2)
-    with qtbot.waitSignal(tab.runner.finished, timeout=30000) as blocker:
+    # 1,024 steps: long enough that the run cannot end between the first progress event
+    # reaching the UI and the pause, even on a loaded machine (2,048 examples could).
+    configure(tab, "softmax-regression", n_train=8192, batch_size=16, num_epochs=2)
+    with qtbot.waitSignal(tab.runner.finished, timeout=60000) as blocker:
         tab.start_training()
         wait_progress(qtbot, tab)
         tab.pause()
