@@ -170,12 +170,28 @@ def _load_folder(req: LoadRequest) -> Splits:
     train, test, shape, classes, source = load_image_folder(
         req.root, resize=req.resize, test_fraction=float(req.options["test_fraction"]),
         grayscale=bool(req.options["grayscale"]), seed=req.seed)
+    train, test = _limit(req, train, test)
+    return Splits(train, test, source, tuple(classes), len(classes), tuple(shape))
+
+
+def _limit(req: LoadRequest, train: Any, test: Any) -> tuple[Any, Any]:
+    """Seeded random subsets of n_train / n_test examples of file datasets."""
     g = torch.Generator().manual_seed(req.seed)
     if req.n_train is not None and check_count("n_train", req.n_train, 0) < len(train):
         train = data.Subset(train, torch.randperm(len(train), generator=g)[:req.n_train].tolist())
     if req.n_test is not None and check_count("n_test", req.n_test, 0) < len(test):
         test = data.Subset(test, torch.randperm(len(test), generator=g)[:req.n_test].tolist())
-    return Splits(train, test, source, tuple(classes), len(classes), tuple(shape))
+    return train, test
+
+
+def _load_finetune_folder(req: LoadRequest) -> Splits:
+    from dataclasses import replace
+
+    from engine.insight.finetune import load_finetune_folder
+
+    splits = load_finetune_folder(req)
+    train, test = _limit(req, splits.train, splits.test)
+    return replace(splits, train=train, test=test)
 
 
 _DATASETS: dict[str, DatasetInfo] = {
@@ -224,6 +240,11 @@ _DATASETS: dict[str, DatasetInfo] = {
                     "Your own images: one sub-folder per class (optionally under train/ and "
                     "test/); root= is that folder.", {"test_fraction": 0.2, "grayscale": False},
                     loader=_load_folder),
+        DatasetInfo("image-folder-imagenet", "Image folder, ImageNet-style (fine-tuning)",
+                    "classification", (3, 224, 224), None, (), False,
+                    "Your own images for fine-tuning (d2l 14.2): random 224-px crops and "
+                    "flips for training, centre crops for testing, ImageNet normalisation.",
+                    {"test_fraction": 0.2}, loader=_load_finetune_folder),
         DatasetInfo("toy-masks", "Toy masks (per-pixel)", "segmentation", (1, 16, 16), 3,
                     ("background", "square", "disc"), True,
                     "16x16 images of a square and a disc with a class per pixel; for "

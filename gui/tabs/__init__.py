@@ -48,6 +48,13 @@ TABS: tuple[TabSpec, ...] = (
     TabSpec("train", "Train", "gui.tabs.train_tab", "TrainTab",
             "train a network on a dataset with live loss / accuracy curves; compare runs, "
             "save checkpoints (d2l 3.4, 4.5, 7.6)"),
+    TabSpec("inside", "Inside", "gui.tabs.inside_tab", "InsideTab",
+            "look inside a network on your own image: feature maps, attributions "
+            "(saliency, integrated gradients, Grad-CAM), confusion matrix and the most "
+            "wrong test samples (d2l 7.2, 7.6)"),
+    TabSpec("style", "Style", "gui.tabs.style_tab", "StyleTab",
+            "neural style transfer you watch and steer: move the weights, the learning "
+            "rate or the VGG layers while the picture changes (d2l 14.12)"),
 )
 
 
