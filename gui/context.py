@@ -18,6 +18,10 @@ class AppContext(QObject):
             the "Use CPU only" preference changes.
         message_posted(str, str): (level, text) for the message panel / status bar.
         network_sent(object): the Build tab hands a NetworkSpec to the Train tab.
+        model_shared(object, str): a trained network (``engine.training.RunModel``) and
+            its title, shared by the Train tab when a run ends, for the Inside tab.
+        training_event(object): an event of a hook from ``make_training_hooks`` (e.g.
+            ``ParamStats``), re-posted by the tab that trains, for views elsewhere.
         augmentation_sent(object): the Augment tab hands a PipelineSpec to the Train tab
             as the train-time transform.
     """
@@ -25,6 +29,8 @@ class AppContext(QObject):
     device_changed = Signal(str)
     message_posted = Signal(str, str)
     network_sent = Signal(object)  # engine.builder.NetworkSpec, Build -> Train
+    model_shared = Signal(object, str)  # engine.training.RunModel, title: Train -> Inside
+    training_event = Signal(object)  # hook events of a run, Train -> Inside
     augmentation_sent = Signal(object)  # engine.augment.PipelineSpec, Augment -> Train
     _device_found = Signal(str, str)
 
@@ -38,6 +44,8 @@ class AppContext(QObject):
         self.device_label = "detecting…"
         self.device_ready = False
         self.current_network = None  # last NetworkSpec sent from the Build tab
+        self.current_model: tuple[object, str] | None = None  # last trained (model, title)
+        self._hook_factories: list = []  # () -> Hook | None, asked at each run's start
         self._device_found.connect(self._on_device_found)
 
     # -------------------------------------------------------------- device
@@ -72,6 +80,23 @@ class AppContext(QObject):
         """Hand a network spec to whoever trains it (the Train tab)."""
         self.current_network = spec
         self.network_sent.emit(spec)
+
+    def share_model(self, model: object, title: str) -> None:
+        """Offer a trained network (a run's ``RunModel``) to the views that look inside."""
+        self.current_model = (model, title)
+        self.model_shared.emit(model, title)
+
+    def add_training_hook(self, factory: object) -> None:
+        """Ask for a hook in every run a tab starts: ``factory() -> Hook | None``; its
+        events come back through ``training_event``."""
+        self._hook_factories.append(factory)
+
+    def make_training_hooks(self) -> list:
+        """The hooks wanted for a run starting now (the training tab calls this)."""
+        return [h for h in (f() for f in self._hook_factories) if h is not None]
+
+    def post_training_event(self, event: object) -> None:
+        self.training_event.emit(event)
 
     def send_augmentation(self, spec: object) -> None:
         """Hand an augmentation pipeline to the Train tab as its train-time transform."""

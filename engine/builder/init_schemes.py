@@ -22,6 +22,15 @@ def init_normal(m):
             nn.init.zeros_(m.bias)
 
 
+def init_normal_1(m):
+    """d2l 5.4: weights ~ N(0, 1), biases 0 — the scale that saturates sigmoids and makes
+    gradients vanish or explode (the numerical-stability lesson's bad init)."""
+    if isinstance(m, WEIGHTED):
+        nn.init.normal_(m.weight, mean=0.0, std=1.0)
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
+
+
 def init_xavier(m):
     """d2l 5.4 / train_ch6: Xavier (Glorot) uniform weights, biases 0."""
     if isinstance(m, WEIGHTED):
@@ -42,6 +51,7 @@ def init_kaiming(m):
 INIT_FUNCTIONS = {
     "default": None,
     "normal": init_normal,
+    "normal-1": init_normal_1,
     "xavier": init_xavier,
     "kaiming": init_kaiming,
 }

@@ -26,7 +26,7 @@ MAX_LAYERS = 1000  # entries; the largest preset has ~30, a 20,000-entry file fr
 MAX_JSON_DEPTH = 16  # nesting of objects/lists; a spec needs 5 (spec, layers, entry, params, tuple)
 MAX_DIM = 1_000_000  # each input dimension, batch included
 MAX_TRAIN_INT = 1_000_000  # train_defaults batch_size and num_epochs
-INIT_SCHEMES = ("default", "normal", "xavier", "kaiming")
+INIT_SCHEMES = ("default", "normal", "normal-1", "xavier", "kaiming")
 DATASETS = (
     "synthetic-linear",
     "spiral",

@@ -107,6 +107,8 @@ def load_image_folder(
     test_fraction: float,
     grayscale: bool,
     seed: int,
+    transforms: tuple[Any, Any] | None = None,
+    input_shape: tuple[int, ...] | None = None,
 ) -> tuple[data.Dataset, data.Dataset, tuple[int, ...], tuple[str, ...], str]:
     """Open an image folder as train/test datasets.
 
@@ -116,6 +118,8 @@ def load_image_folder(
         test_fraction: share of images held out when there is no ``test/`` sub-folder.
         grayscale: load as 1 channel instead of RGB.
         seed: for the random split.
+        transforms: ``(train, test)`` transforms of a loaded image, replacing the resize
+            (e.g. the book's fine-tuning crops); ``input_shape`` is what they give.
 
     Returns:
         ``(train, test, input_shape (C, H, W), class_names, source)``; each item is
@@ -145,6 +149,9 @@ def load_image_folder(
         if not ds.samples:
             raise ValueError(f"no readable image in {ds.root}: "
                              f"{skipped_notice(bad, root)}")
+    if transforms is not None:
+        return _with_transforms(root, full, test if split else None, transforms,
+                                input_shape, test_fraction, seed, bad)
     if wanted is None:
         from PIL import Image
 
@@ -170,3 +177,34 @@ def load_image_folder(
         source += f" — {skipped_notice(bad, root)}"
     shape = (1 if grayscale else 3, *size)
     return train, test, shape, tuple(full.classes), source
+
+
+def _with_transforms(root: Path, train: Any, test: Any, transforms: tuple[Any, Any],
+                     input_shape: tuple[int, ...] | None, test_fraction: float, seed: int,
+                     bad: list[tuple[str, str]]) -> tuple[data.Dataset, data.Dataset,
+                                                          tuple[int, ...], tuple[str, ...],
+                                                          str]:
+    """Train and test splits with their own transforms (a random split gets a shallow
+    copy of the folder, so each side has its transform)."""
+    import copy
+
+    if input_shape is None:
+        raise ValueError("transforms need the input_shape they produce")
+    classes = tuple(train.classes)
+    if test is not None:
+        train.transform, test.transform = transforms
+        source = f"image folder {root} (train/ and test/ sub-folders)"
+    else:
+        n_test = max(1, round(len(train) * test_fraction))
+        if n_test >= len(train):
+            raise ValueError(f"{root} has only {len(train)} images; need at least 2 to split "
+                             f"into train and test")
+        other = copy.copy(train)
+        train.transform, other.transform = transforms
+        perm = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))
+        train, test = (data.Subset(train, perm[n_test:].tolist()),
+                       data.Subset(other, perm[:n_test].tolist()))
+        source = f"image folder {root} ({test_fraction:.0%} held out, seed {seed})"
+    if bad:
+        source += f" — {skipped_notice(bad, root)}"
+    return train, test, tuple(input_shape), classes, source

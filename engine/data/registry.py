@@ -10,6 +10,8 @@ from typing import Any
 import torch
 from torch.utils import data
 
+from engine.data.bananas import CLASS_NAMES as BANANA_NAMES
+from engine.data.bananas import find_banana_folder, make_bananas, read_banana_folder
 from engine.data.colour_shapes import make_colour_shapes
 from engine.data.core import (
     DataBundle,
@@ -160,6 +162,37 @@ def _load_boxes(req: LoadRequest) -> Splits:
                   f"generated boxes (offline, seed {req.seed})")
 
 
+@functools.lru_cache(maxsize=2)
+def _cached_bananas(n: int, size: int, objects: int, seed: int
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    return make_bananas(n, size=size, objects=objects, seed=seed)
+
+
+def _load_bananas(req: LoadRequest) -> Splits:
+    n_tr = check_count("n_train", req.n_train, 1000)
+    n_te = check_count("n_test", req.n_test, 100)
+    size, objects = int(req.options["size"]), int(req.options["objects"])
+    return Splits(_cached_bananas(n_tr, size, objects, 2 * req.seed),
+                  _cached_bananas(n_te, size, objects, 2 * req.seed + 1),
+                  f"procedural bananas (offline, seed {req.seed}, {size}x{size}, "
+                  f"{'1 object' if objects == 1 else f'1-{objects} objects'} per image)")
+
+
+def _load_banana_folder(req: LoadRequest) -> Splits:
+    root = req.data_root()
+    folder = find_banana_folder(root)
+    if folder is None:
+        raise ValueError(f"no banana-detection folder in {root}: it needs bananas_train/"
+                         f"label.csv and bananas_val/label.csv (the book's d2l download); "
+                         f"the offline 'bananas' set is generated instead")
+    size = req.options.get("size")
+    train = read_banana_folder(folder, is_train=True, size=size)
+    val = read_banana_folder(folder, is_train=False, size=size)
+    tr = subset(train.X, train.y, req.n_train, seed=req.seed)
+    te = subset(val.X, val.y, req.n_test, seed=req.seed + 1)
+    return Splits(tr, te, f"banana-detection: {train.source}; {val.source}")
+
+
 def _subsets(req: LoadRequest, X_tr: torch.Tensor, y_tr: torch.Tensor, X_te: torch.Tensor,
              y_te: torch.Tensor) -> tuple[Any, Any]:
     return (subset(X_tr, y_tr, check_count("n_train", req.n_train, len(X_tr)), seed=req.seed),
@@ -182,12 +215,28 @@ def _load_folder(req: LoadRequest) -> Splits:
     train, test, shape, classes, source = load_image_folder(
         req.root, resize=req.resize, test_fraction=float(req.options["test_fraction"]),
         grayscale=bool(req.options["grayscale"]), seed=req.seed)
+    train, test = _limit(req, train, test)
+    return Splits(train, test, source, tuple(classes), len(classes), tuple(shape))
+
+
+def _limit(req: LoadRequest, train: Any, test: Any) -> tuple[Any, Any]:
+    """Seeded random subsets of n_train / n_test examples of file datasets."""
     g = torch.Generator().manual_seed(req.seed)
     if req.n_train is not None and check_count("n_train", req.n_train, 0) < len(train):
         train = data.Subset(train, torch.randperm(len(train), generator=g)[:req.n_train].tolist())
     if req.n_test is not None and check_count("n_test", req.n_test, 0) < len(test):
         test = data.Subset(test, torch.randperm(len(test), generator=g)[:req.n_test].tolist())
-    return Splits(train, test, source, tuple(classes), len(classes), tuple(shape))
+    return train, test
+
+
+def _load_finetune_folder(req: LoadRequest) -> Splits:
+    from dataclasses import replace
+
+    from engine.insight.finetune import load_finetune_folder
+
+    splits = load_finetune_folder(req)
+    train, test = _limit(req, splits.train, splits.test)
+    return replace(splits, train=train, test=test)
 
 
 _DATASETS: dict[str, DatasetInfo] = {
@@ -236,6 +285,11 @@ _DATASETS: dict[str, DatasetInfo] = {
                     "Your own images: one sub-folder per class (optionally under train/ and "
                     "test/); root= is that folder.", {"test_fraction": 0.2, "grayscale": False},
                     loader=_load_folder),
+        DatasetInfo("image-folder-imagenet", "Image folder, ImageNet-style (fine-tuning)",
+                    "classification", (3, 224, 224), None, (), False,
+                    "Your own images for fine-tuning (d2l 14.2): random 224-px crops and "
+                    "flips for training, centre crops for testing, ImageNet normalisation.",
+                    {"test_fraction": 0.2}, loader=_load_finetune_folder),
         DatasetInfo("toy-masks", "Toy masks (per-pixel)", "segmentation", (1, 16, 16), 3,
                     ("background", "square", "disc"), True,
                     "16x16 images of a square and a disc with a class per pixel; for "
@@ -260,6 +314,17 @@ _DATASETS: dict[str, DatasetInfo] = {
                     ("box",), True, "32x32 images with one bright rectangle and its box; "
                     "for SSD-style detectors.", {"size": 32, "noise": 0.05},
                     loader=_load_boxes, target="boxes"),
+        DatasetInfo("bananas", "Bananas (procedural, detection)", "detection",
+                    (3, 256, 256), 1, BANANA_NAMES, True,
+                    "The book's banana detection task generated offline: a drawn banana "
+                    "with random pose, size, bend and colour on photo crops and textures, "
+                    "exact boxes; 1000 train / 100 validation images of 256x256.",
+                    {"size": 256, "objects": 1}, loader=_load_bananas, target="boxes"),
+        DatasetInfo("banana-detection", "Banana detection (the book's files)", "detection",
+                    (3, 256, 256), 1, BANANA_NAMES, False,
+                    "d2l's banana-detection download (bananas_train/, bananas_val/ with "
+                    "label.csv and images/), read from the data folder.", {"size": None},
+                    loader=_load_banana_folder, target="boxes"),
     )
 }
 

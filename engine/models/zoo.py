@@ -35,7 +35,9 @@ class ZooEntry:
         build: ``build(num_classes=..., in_channels=..., **options) -> nn.Module``.
         options: other options with defaults.
         head: parameter-name prefix of the output layer (a param-group target, e.g.
-            ``{"prefix": "fc.", "lr_mult": 10}`` for fine-tuning).
+            ``{"prefix": "fc.", "lr_mult": 10}`` for fine-tuning). Entries with a head
+            accept the option ``head_init`` (an init scheme, e.g. ``"xavier"``): the
+            head is re-initialised after any pretrained weights are loaded.
         pretrained: ``(torchvision weights enum, its member)`` or None.
         description: a sentence for tooltips.
     """
@@ -97,6 +99,12 @@ def _toy_ssd(*, num_classes: int, in_channels: int) -> nn.Module:
     return ToySSD(in_channels, num_classes)
 
 
+def _tiny_ssd(*, num_classes: int, in_channels: int) -> nn.Module:
+    from engine.detection.ssd import TinySSD
+
+    return TinySSD(num_classes, in_channels)
+
+
 ZOO: dict[str, ZooEntry] = {e.name: e for e in (
     ZooEntry("resnet18", "ResNet-18 (torchvision)", "classification", _resnet18, head="fc.",
              pretrained=("ResNet18_Weights", "DEFAULT"),
@@ -114,6 +122,10 @@ ZOO: dict[str, ZooEntry] = {e.name: e for e in (
     ZooEntry("toy-ssd", "Toy SSD (boxes)", "detection", _toy_ssd, head="cls_head.",
              description="One-scale SSD returning (anchors, cls_preds, bbox_preds), as "
                          "TinySSD does (d2l 14.7)."),
+    ZooEntry("tiny-ssd", "TinySSD (the book's detector)", "detection", _tiny_ssd,
+             head="cls_", description="d2l 14.7's single-shot multibox detector: five "
+             "stages (32, 16, 8, 4, 1 px feature maps for 256 px images), 4 anchors per "
+             "pixel, 5,444 anchors; returns (anchors, cls_preds, bbox_preds)."),
 )}
 
 
@@ -138,8 +150,13 @@ def build_model(ref: ModelRef, *, input_shape: tuple[int, ...] | None = None,
     else:
         built = _build_zoo(ref, input_shape, num_classes, allow_download)
     if ref.weights not in (None, PRETRAINED):
-        load_weights_file(built.net, ref.weights)
-        built = replace(built, weights=f"loaded from {Path(ref.weights).name}")
+        new_head = ref.kind == "zoo" and ref.options.get("head_init") is not None
+        kept = load_weights_file(built.net, ref.weights,
+                                 head=zoo_entry(ref.name).head if new_head else "")
+        note = f"loaded from {Path(ref.weights).name}"
+        if kept:
+            note += f" (new head kept: {', '.join(kept)} of another size in the file)"
+        built = replace(built, weights=note)
     return built
 
 
@@ -165,12 +182,13 @@ def _build_spec(ref: ModelRef, input_shape: tuple[int, ...] | None) -> BuiltMode
 def _build_zoo(ref: ModelRef, input_shape: tuple[int, ...] | None, num_classes: int | None,
                allow_download: bool) -> BuiltModel:
     entry = zoo_entry(ref.name)
-    known = {"num_classes", "in_channels", *entry.options}
+    known = {"num_classes", "in_channels", *entry.options, *(("head_init",) if entry.head else ())}
     unknown = sorted(set(ref.options) - known)
     if unknown:
         raise ValueError(f"model.options: unknown option {unknown[0]!r} for {ref.name!r}; it "
                          f"accepts {', '.join(sorted(known))}")
     opts = {**entry.options, **{k: v for k, v in ref.options.items() if v is not None}}
+    head_init = opts.pop("head_init", None)
     opts.setdefault("num_classes", num_classes if num_classes is not None else 10)
     channels = input_shape[0] if input_shape and len(input_shape) == 3 else 3
     opts.setdefault("in_channels", channels)
@@ -181,7 +199,36 @@ def _build_zoo(ref: ModelRef, input_shape: tuple[int, ...] | None, num_classes: 
     note = "random init"
     if ref.weights == PRETRAINED:
         note = _load_pretrained(net, entry, opts, allow_download)
+    if head_init is not None:
+        note += f"; new {head_init} head {entry.head.rstrip('.')}"
+        _init_head(net, entry.head, head_init)
     return BuiltModel(net, ref, None, note)
+
+
+def _init_head(net: nn.Module, head: str, scheme: str) -> None:
+    """Re-initialise the head's layers (d2l 14.2: a new output layer, Xavier-uniform)."""
+    from engine.builder.init_schemes import INIT_FUNCTIONS
+
+    fn = INIT_FUNCTIONS.get(scheme)
+    if fn is None:
+        raise ValueError(f"model.options.head_init={scheme!r}: choose one of "
+                         f"{', '.join(k for k, v in INIT_FUNCTIONS.items() if v)}")
+    for name, module in net.named_modules():
+        if name and f"{name}.".startswith(head):
+            fn(module)
+
+
+def pretrained_file(name: str) -> Path:
+    """Where torchvision's cache keeps zoo entry ``name``'s pretrained weights (the file
+    may be missing; ``ValueError`` for an entry without pretrained weights)."""
+    entry = zoo_entry(name)
+    if entry.pretrained is None:
+        raise ValueError(f"{name} has no pretrained weights")
+    import torchvision.models as tvm
+
+    enum_name, member = entry.pretrained
+    weights = getattr(getattr(tvm, enum_name), member)
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
 
 
 def _load_pretrained(net: nn.Module, entry: ZooEntry, opts: dict[str, Any],
@@ -193,7 +240,7 @@ def _load_pretrained(net: nn.Module, entry: ZooEntry, opts: dict[str, Any],
 
     enum_name, member = entry.pretrained
     weights = getattr(getattr(tvm, enum_name), member)
-    cache = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
+    cache = pretrained_file(entry.name)
     if cache.is_file():
         state = torch.load(cache, map_location="cpu", weights_only=True)
     elif allow_download:
@@ -239,8 +286,13 @@ def check_state_dict(net: nn.Module, state: Mapping[str, Any], *, source: str) -
                          f"{extra[0]!r} — it was saved from another architecture")
 
 
-def load_weights_file(net: nn.Module, path: str | Path) -> None:
-    """Load a user's ``.pth`` state dict (or one of our checkpoints) into ``net``."""
+def load_weights_file(net: nn.Module, path: str | Path, *, head: str = "") -> list[str]:
+    """Load a user's ``.pth`` state dict (or one of our checkpoints) into ``net``.
+
+    ``head``: a parameter-name prefix whose tensors may be missing from the file or of
+    another size (fine-tuning a new head on a file's body); those keep the network's
+    values and their names are returned. Every other tensor must fit exactly.
+    """
     path = Path(path).expanduser()
     if not path.is_file():
         raise ValueError(f"model.weights: file {path} does not exist; pick a .pth state dict")
@@ -256,5 +308,15 @@ def load_weights_file(net: nn.Module, path: str | Path) -> None:
     if not isinstance(state, Mapping):
         raise ValueError(f"model.weights: {path.name} holds a {type(state).__name__}, not a "
                          f"state dict")
+    state = dict(state)
+    kept: list[str] = []
+    if head:
+        own = net.state_dict()
+        kept = [k for k in own if k.startswith(head) and (
+            k not in state or getattr(state[k], "shape", None) != own[k].shape)]
+        state = {k: v for k, v in state.items() if not (k.startswith(head) and (
+            k not in own or k in kept))}
+        state.update({k: own[k] for k in kept})
     check_state_dict(net, state, source=f"weights file {path.name}")
-    net.load_state_dict(dict(state))
+    net.load_state_dict(state)
+    return kept

@@ -42,7 +42,14 @@ def _decision_map(ctx: HookContext) -> Hook | None:
     return DecisionMapHook(ds.X, ds.y, num_classes=b.num_classes, seed=ctx.config.seed)
 
 
-HOOKS: dict[str, Callable[[HookContext], Hook | None]] = {"decision-map": _decision_map}
+def _weight_stats(ctx: HookContext) -> Hook:
+    from engine.insight.stats import WeightStatsHook
+
+    return WeightStatsHook()
+
+
+HOOKS: dict[str, Callable[[HookContext], Hook | None]] = {"decision-map": _decision_map,
+                                                          "weight-stats": _weight_stats}
 """Hooks a config can ask for by name; a factory may return None where it does not apply."""
 
 

@@ -32,7 +32,7 @@ from engine.training.config import RunConfig
 _FILE_SETS = {"fashion-mnist": "FashionMNIST", "mnist": "MNIST", "cifar10": "CIFAR10"}
 _TOY_SETS = ("spiral", "circles", "xor", "blobs")
 _GENERATED = ("procedural-shapes", "colour-shapes", "synthetic-linear", *_TOY_SETS)
-DATASETS = (*_GENERATED, *_FILE_SETS, "image-folder")
+DATASETS = (*_GENERATED, *_FILE_SETS, "image-folder", "image-folder-imagenet")
 """Datasets a script can be written for (a test checks this covers the registry)."""
 
 
@@ -132,6 +132,7 @@ def _data_code(r: RunConfig) -> tuple[str, str, list[str]]:
 
 def _file_data_code(r: RunConfig, opts: dict[str, Any]) -> tuple[str, str, list[str]]:
     root = r.data_root or _default_root()
+    folder = r.dataset in ("image-folder", "image-folder-imagenet")
     steps = ["v2.ToImage()"]
     if r.dataset == "image-folder":
         steps.append("v2.Grayscale(1)" if opts.get("grayscale") else "v2.RGB()")
@@ -147,28 +148,43 @@ def _file_data_code(r: RunConfig, opts: dict[str, Any]) -> tuple[str, str, list[
              "generator=torch.Generator().manual_seed(seed))[:n]",
              "    return data.Subset(dataset, idx.sort().values.tolist())", "", "",
              f"def load_data(n_train={r.n_train!r}, n_test={r.n_test!r}):",
-             '    """Train and test iterators of (X, y) batches."""',
-             "    transform = v2.Compose([",
-             *(f"        {step}," for step in steps),
-             "    ])"]
-    if r.dataset == "image-folder":
+             '    """Train and test iterators of (X, y) batches."""']
+    if r.dataset != "image-folder-imagenet":
+        lines += ["    transform = v2.Compose([", *(f"        {step}," for step in steps),
+                  "    ])"]
+    else:  # the book's fine-tuning augmentations (d2l 14.2.1)
+        from engine.insight.finetune import IMAGENET_MEAN, IMAGENET_STD
+
+        norm = f"v2.Normalize({list(IMAGENET_MEAN)}, {list(IMAGENET_STD)})"
+        lines += [
+            "    tail = [v2.ToDtype(torch.float32, scale=True), " + norm + "]",
+            "    train_transform = v2.Compose([v2.ToImage(), v2.RandomResizedCrop(224, "
+            "antialias=True), v2.RandomHorizontalFlip(), *tail])",
+            "    test_transform = v2.Compose([v2.ToImage(), v2.Resize(256, antialias=True), "
+            "v2.CenterCrop(224), *tail])"]
+    if folder and r.dataset == "image-folder":
+        lines.append("    train_transform = test_transform = transform")
+    if folder:
         fraction = float(opts.get("test_fraction", 0.2))
-        if r.resize is None:
+        if r.dataset == "image-folder-imagenet":
+            about_size = "the book's 224-px crops and ImageNet normalisation"
+        elif r.resize is None:
             about_size = ("images must share one size (set a resize in the app otherwise)")
         else:
             about_size = f"resized to {r.resize}x{r.resize}"
         lines += [
             "    root = Path(DATA_ROOT)",
             "    if (root / 'train').is_dir() and (root / 'test').is_dir():",
-            "        train = datasets.ImageFolder(root / 'train', transform=transform)",
-            "        test = datasets.ImageFolder(root / 'test', transform=transform)",
+            "        train = datasets.ImageFolder(root / 'train', transform=train_transform)",
+            "        test = datasets.ImageFolder(root / 'test', transform=test_transform)",
             "    else:",
-            "        full = datasets.ImageFolder(root, transform=transform)",
+            "        full = datasets.ImageFolder(root, transform=train_transform)",
+            "        other = datasets.ImageFolder(root, transform=test_transform)",
             f"        n_test_split = max(1, round(len(full) * {fraction!r}))",
             "        perm = torch.randperm(len(full), "
             "generator=torch.Generator().manual_seed(SEED))",
             "        train = data.Subset(full, perm[n_test_split:].tolist())",
-            "        test = data.Subset(full, perm[:n_test_split].tolist())"]
+            "        test = data.Subset(other, perm[:n_test_split].tolist())"]
         about = (f"your image folder {root}, read with torchvision's ImageFolder ({about_size}"
                  f"; unlike the app it does not skip unreadable files)")
         imports = ["from pathlib import Path", "", "from torchvision import datasets",

@@ -89,6 +89,11 @@ class Task:
     def meter(self, device: torch.device) -> Meter:
         return Meter()
 
+    def eval_meter(self, device: torch.device) -> Meter:
+        """The meter of the evaluation split (default ``meter``); a task may add figures
+        too costly to gather on every training batch (detection's mAP)."""
+        return self.meter(device)
+
     def batch_size(self, X: Tensor, y: Any) -> int:
         """Examples in a batch (weights the loss mean)."""
         return X.shape[0]
@@ -338,18 +343,80 @@ class _BoxMeter(Meter):
         return {"class_err": wrong / max(anchors, 1), "bbox_mae": err / max(offsets, 1)}
 
 
+class _MapMeter(_BoxMeter):
+    """The evaluation meter: the book's sums plus mean average precision (torchmetrics'
+    ``MeanAveragePrecision``, COCO's definition) of the detections after NMS.
+
+    Detections per image are kept on the device as the batches pass (score >= 0.01 —
+    the book's ``pos_threshold`` — NMS at 0.5, at most 100); the COCO evaluation runs
+    once, in ``state()`` at the end of the evaluation. Under ``torchrun`` each process's
+    mAP is weighted by its images (an approximation of the pooled mAP).
+    """
+
+    SCORE_THRESHOLD, NMS_THRESHOLD, MAX_DETECTIONS = 0.01, 0.5, 100
+
+    def __init__(self, task: AnchorBoxTask, device: torch.device) -> None:
+        super().__init__(task, device)
+        self.preds: list[dict[str, Tensor]] = []
+        self.truth: list[dict[str, Tensor]] = []
+
+    def update(self, y_hat: Any, y: Any) -> None:
+        super().update(y_hat, y)
+        from engine.detection.ssd import decode_outputs, filter_tensors
+
+        anchors, cls_preds, bbox_preds = (t.detach() for t in y_hat)
+        boxes, scores, classes = decode_outputs(anchors, cls_preds, bbox_preds)
+        for i in range(boxes.shape[0]):
+            keep = filter_tensors(boxes[i], scores[i], self.SCORE_THRESHOLD,
+                                  self.NMS_THRESHOLD, self.MAX_DETECTIONS)
+            self.preds.append({"boxes": boxes[i, keep], "scores": scores[i, keep],
+                               "labels": classes[i, keep]})
+            valid = y[i, :, 0] >= 0
+            self.truth.append({"boxes": y[i, valid, 1:].float(),
+                               "labels": y[i, valid, 0].long()})
+
+    def state(self) -> list[Tensor]:
+        figures = torch.zeros(3, dtype=torch.float64)
+        if self.preds:
+            from torchmetrics.detection import MeanAveragePrecision
+
+            try:
+                metric = MeanAveragePrecision(iou_type="bbox", box_format="xyxy")
+            except ModuleNotFoundError as exc:  # its COCO backend is a separate package
+                raise ValueError(f"mAP needs a COCO evaluator for torchmetrics: "
+                                 f"pip install pycocotools ({exc})") from exc
+            cpu = [{k: v.cpu() for k, v in d.items()} for d in self.preds]
+            metric.update(cpu, [{k: v.cpu() for k, v in d.items()} for d in self.truth])
+            result = metric.compute()
+            n = len(self.preds)
+            # -1 means "no ground truth at all": report 0 rather than a negative mAP
+            figures = torch.tensor([max(float(result["map_50"]), 0.0) * n,
+                                    max(float(result["map"]), 0.0) * n, n],
+                                   dtype=torch.float64)
+        return [*super().state(), figures.to(self.sums.device)]
+
+    def compute(self, state: Sequence[Tensor], n: int) -> dict[str, float]:
+        out = super().compute(state[:2], n)
+        map50, map_, images = state[2].tolist()
+        out.update(map50=map50 / max(images, 1), map=map_ / max(images, 1))
+        return out
+
+
 class AnchorBoxTask(Task):
     """Detection in the book's SSD form: the network returns ``(anchors (Tensor[1, N, 4]),
     cls_preds (Tensor[B, N, C + 1]), bbox_preds (Tensor[B, N * 4]))``; targets are box
     lists ``y (Tensor[B, G, 5])`` of rows ``(class, x1, y1, x2, y2)`` in [0, 1] (class
     -1 pads). The loss labels the anchors with ``multibox_target`` — so it needs the
-    anchors from the output — then adds cross-entropy over classes and L1 over the
-    assigned offsets (d2l's ``calc_loss``); metrics are d2l's class error and bbox MAE.
+    anchors from the output — then is the book's ``calc_loss`` (cross-entropy over
+    classes + L1 over the assigned offsets) averaged over the batch; metrics are d2l's
+    class error and bbox MAE, and on the validation split mAP@0.5 and mAP@[.5:.95].
     """
 
     name = "detection"
     metrics = (MetricInfo("class_err", "class error", higher_is_better=False),
-               MetricInfo("bbox_mae", "bbox MAE", higher_is_better=False, fmt=".3g"))
+               MetricInfo("bbox_mae", "bbox MAE", higher_is_better=False, fmt=".3g"),
+               MetricInfo("map50", "mAP@0.5", splits=("test",)),
+               MetricInfo("map", "mAP@[.5:.95]", splits=("test",)))
 
     def __init__(self, num_classes: int = 1, loss: str = "cross-entropy") -> None:
         self.num_classes = num_classes
@@ -371,17 +438,17 @@ class AnchorBoxTask(Task):
         return result
 
     def loss(self, y_hat: Any, y: Tensor) -> Tensor:
+        from engine.detection.ssd import calc_loss
+
         bbox_labels, bbox_masks, cls_labels = self.targets(y_hat, y)
         _, cls_preds, bbox_preds = y_hat
-        batch, classes = cls_preds.shape[0], cls_preds.shape[2]
-        cls = F.cross_entropy(cls_preds.reshape(-1, classes), cls_labels.reshape(-1),
-                              reduction="none").reshape(batch, -1).mean(dim=1)
-        bbox = F.l1_loss(bbox_preds * bbox_masks, bbox_labels * bbox_masks,
-                         reduction="none").mean(dim=1)
-        return (cls + bbox).mean()
+        return calc_loss(cls_preds, cls_labels, bbox_preds, bbox_labels, bbox_masks).mean()
 
     def meter(self, device: torch.device) -> Meter:
         return _BoxMeter(self, device)
+
+    def eval_meter(self, device: torch.device) -> Meter:
+        return _MapMeter(self, device)
 
 
 TASKS: dict[str, type[Task]] = {

@@ -396,7 +396,7 @@ class TrainingRun(Iterator[TrainEvent]):
         eval_hooks = self.hooks["eval_batch_end"]
         net.eval()
         loss_sum = torch.zeros((), device=device)
-        meter = task.meter(device)
+        meter = task.eval_meter(device)
         total = 0
         with torch.no_grad():
             for X, y in self.test_iter:

@@ -36,6 +36,9 @@ TABS: tuple[TabSpec, ...] = (
     TabSpec("detection", "Detection lab", "gui.tabs.detection_tab", "DetectionTab",
             "anchor boxes, IoU, anchor labelling and non-maximum suppression on your own "
             "image (d2l 14.3–14.5)"),
+    TabSpec("detect", "Detect", "gui.tabs.detect_tab", "DetectTab",
+            "train the book's TinySSD on a generated banana set, then play with score and "
+            "NMS thresholds on its raw predictions (d2l 14.7)"),
     TabSpec("build", "Build", "gui.tabs.build_tab", "BuildTab",
             "compose a network layer by layer and watch shapes, parameters and MACs; the "
             "book's nets as presets; export PyTorch code (d2l ch. 3–8)"),
@@ -48,6 +51,10 @@ TABS: tuple[TabSpec, ...] = (
     TabSpec("segment", "Segment", "gui.tabs.segment_tab", "SegmentTab",
             "transposed convolution step by step, the book's FCN trained offline, per-pixel "
             "predictions on your own photos (d2l 14.9–14.11)"),
+    TabSpec("inside", "Inside", "gui.tabs.inside_tab", "InsideTab",
+            "look inside a network on your own image: feature maps, attributions "
+            "(saliency, integrated gradients, Grad-CAM), confusion matrix and the most "
+            "wrong test samples (d2l 7.2, 7.6)"),
     TabSpec("style", "Style", "gui.tabs.style_tab", "StyleTab",
             "neural style transfer you watch and steer: move the weights, the learning "
             "rate or the VGG layers while the picture changes (d2l 14.12)"),

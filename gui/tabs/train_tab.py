@@ -340,7 +340,8 @@ class TrainTab(PlaygroundTab):
         self.data.show_in_use("loading…")
         self.session.device_label = self.context.device
         return self.session.start(config, job=config_job(
-            config, keep_weights=self.book.weights_path(run_id)))
+            config, keep_weights=self.book.weights_path(run_id),
+            hooks=tuple(self.context.make_training_hooks())))
 
     def use_augmentation(self, spec: object) -> None:
         """Train the next runs with this augmentation pipeline (from the Augment tab); an
@@ -485,6 +486,9 @@ class TrainTab(PlaygroundTab):
                               f"· examples {shape}{weights}")
 
     def _on_session_hook_event(self, event: object) -> None:
+        if not isinstance(event, (DecisionMap, DataSample)):
+            self.context.post_training_event(event)  # other tabs' hooks (add_training_hook)
+            return
         if self.current is None:
             return
         if isinstance(event, DecisionMap):
@@ -515,6 +519,7 @@ class TrainTab(PlaygroundTab):
         self.context.warn(f"Train: run {run.number} will take about {total}")
 
     def _on_session_ended(self, event: Finished | Stopped) -> None:
+        self.context.post_training_event(event)  # watchers of the run learn it ended
         run = self.current
         if run is None:
             return
@@ -547,6 +552,8 @@ class TrainTab(PlaygroundTab):
             return
         if self.recorder.cut_short:
             self.show_banner("info", f"Run {run.number}: {run.reason}")
+        if run.model is not None and run.status == "finished":
+            self.context.share_model(run.model, f"run {run.number}: {run.network}")
         if (run.task == "regression" and run.model is not None and run.status != "diverged"
                 and run.dataset == "synthetic-linear"):
             run.learned = learned_linear(run.model.net, TRUE_W, TRUE_B)

@@ -25,16 +25,18 @@ def _keep_weights(path: str, model: Any, extra: dict[str, Any]) -> None:
         model.kept_error = str(exc)
 
 
-def config_job(config: RunConfig, *, keep_weights: str | None = None):
+def config_job(config: RunConfig, *, keep_weights: str | None = None,
+               hooks: tuple = ()):
     """A job for ``JobRunner.start`` (or ``TrainingSession.start(config, job=…)``):
     ``run(config)``; with ``keep_weights`` (a ``.pt`` path) the trained network is saved
-    there at the end unless the run diverged or never took a step."""
+    there at the end unless the run diverged or never took a step. ``hooks``: extra
+    hooks (other tabs' views, ``AppContext.make_training_hooks``)."""
 
     def job(control: JobControl) -> Iterator[object]:
         from engine.training import Diverged
         from engine.training.experiment import run
 
-        events = run(config, control)
+        events = run(config, control, hooks=hooks)
         model, source, last = None, "", None
         try:
             for event in events:

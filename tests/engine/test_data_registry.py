@@ -21,11 +21,12 @@ def test_registry_lists_all_names_with_offline_default_first() -> None:
     names = [info.name for info in list_datasets()]
     assert names[0] == "procedural-shapes"
     assert set(names) == {"procedural-shapes", "colour-shapes", "synthetic-linear", *TOY,
-                          "fashion-mnist", "mnist", "cifar10", "image-folder", "toy-masks",
-                          "toy-boxes", "procedural-scenes", "voc2012"}
+                          "fashion-mnist", "mnist", "cifar10", "image-folder",
+                          "image-folder-imagenet", "toy-masks", "toy-boxes", "bananas",
+                          "banana-detection", "procedural-scenes", "voc2012"}
     offline = {i.name for i in list_datasets() if i.offline}
     assert offline == {"procedural-shapes", "colour-shapes", "synthetic-linear", *TOY,
-                       "toy-masks", "toy-boxes", "procedural-scenes"}
+                       "toy-masks", "toy-boxes", "bananas", "procedural-scenes"}
     book = [i.name for i in list_datasets(tasks=("classification", "regression"))]
     assert "toy-masks" not in book and book[0] == "procedural-shapes"
 

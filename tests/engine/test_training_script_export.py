@@ -137,6 +137,7 @@ RECIPE = config("fashion-mnist", SHAPES_NET, num_epochs=1, lr=0.1, batch_size=8)
     replace(RECIPE, loss="mse", init="default"), replace(RECIPE, init="kaiming"),
     config("spiral", TOY_NET, loss="huber", n_train=50),
     replace(RECIPE, dataset="image-folder", dataset_options={"grayscale": True}),
+    replace(RECIPE, dataset="image-folder-imagenet", dataset_options={"test_fraction": 0.3}),
 ])
 def test_every_form_is_valid_python(recipe: RunConfig) -> None:
     source = training_script(recipe)

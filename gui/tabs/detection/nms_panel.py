@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QSignalBlocker, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -29,6 +29,7 @@ from gui.tabs.detection.common import LabPanel, to_pixels
 from widgets.sliders import LabeledSlider
 
 SOURCES = ("Jittered around the ground truth", "The book's 4-box example")
+HANDED = "Handed over from the Detect tab"
 
 
 class NmsPanel(LabPanel):
@@ -44,6 +45,7 @@ class NmsPanel(LabPanel):
         self.names: list[str] = []
         self.events: list = []
         self.position = 0  # events applied so far
+        self.handed: tuple[np.ndarray, np.ndarray, list[str]] | None = None
         self._build_controls()
         self.timer = QTimer(self)
         self.timer.setInterval(350)
@@ -119,7 +121,48 @@ class NmsPanel(LabPanel):
         super().deactivate()
 
     def on_image_changed(self) -> None:
+        self._forget_handed()
         self.regenerate()
+
+    def show_predictions(self, image: np.ndarray, boxes: np.ndarray, scores: np.ndarray,
+                         names: list[str], *, nms_threshold: float, score_threshold: float,
+                         gt_boxes: np.ndarray | None = None, gt_labels: list[str] = (),
+                         title: str = "Detector output") -> None:
+        """Show ``image`` in the lab and step through NMS on a detector's own predictions
+        (the Detect tab's raw boxes, in ``image`` pixels); the source list gains a
+        "handed over" entry until another image is loaded. Selects this panel."""
+        lab = self.lab
+        lab.canvas.set_image(image)
+        h, w = image.shape[:2]
+        gt = np.zeros((0, 4)) if gt_boxes is None else np.asarray(gt_boxes, dtype=np.float64)
+        # the lab's state takes the image like a loaded one (every panel follows it)
+        lab.state.set_image(title.replace("/", "-"), w, h, gt.reshape(-1, 4), list(gt_labels))
+        self.handed = (np.asarray(boxes, dtype=np.float64).reshape(-1, 4),
+                       np.asarray(scores, dtype=np.float64).reshape(-1), list(names))
+        if self.source.findText(HANDED) < 0:
+            self.source.addItem(HANDED)
+        with QSignalBlocker(self.source), QSignalBlocker(self.nms_threshold), \
+                QSignalBlocker(self.score_threshold):
+            self.source.setCurrentIndex(self.source.findText(HANDED))
+            self.nms_threshold.setValue(nms_threshold)
+            self.score_threshold.setValue(score_threshold)
+        self.regenerate()
+        self.reset()
+        lab.show_panel(lab.panels.index(self))
+        if self.active:
+            self.redraw()
+        else:
+            self.activate()
+
+    def _forget_handed(self) -> None:
+        if self.handed is None:
+            return
+        self.handed = None
+        index = self.source.findText(HANDED)
+        with QSignalBlocker(self.source):
+            if self.source.currentIndex() == index:
+                self.source.setCurrentIndex(0)
+            self.source.removeItem(index)
 
     def on_ground_truth_changed(self) -> None:
         if self.source.currentIndex() == 0:
@@ -130,6 +173,9 @@ class NmsPanel(LabPanel):
         w, h = self.lab.image_size()
         if not w:
             self.boxes, self.scores, self.names = np.zeros((0, 4)), np.zeros(0), []
+        elif self.handed is not None and self.source.currentText() == HANDED:
+            self.boxes, self.scores, names = self.handed
+            self.names = list(names)
         elif self.source.currentIndex() == 1:
             ex = nms_example()
             self.boxes = to_pixels(ex.anchors.numpy(), w, h)

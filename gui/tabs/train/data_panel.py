@@ -137,7 +137,7 @@ class DataPanel(QWidget):
     def options(self) -> DataOptions:
         info = self.info()
         extra = {"noise": self.noise.value()} if "noise" in info.options else {}
-        root = self.folder_edit.text().strip() if info.name == "image-folder" else (
+        root = self.folder_edit.text().strip() if info.name.startswith("image-folder") else (
             self.root_edit.text().strip())
         return DataOptions(info.name, root or None, self.download.isChecked(),
                            self.resize_value(), self.n_train.value() or None,
@@ -159,9 +159,9 @@ class DataPanel(QWidget):
         self._set_row_visible(self.noise, has_noise)
         self._set_row_visible(self.resize_box, image)
         self._set_row_visible(self.root_edit.parentWidget(), not info.offline
-                              and info.name != "image-folder")
-        self._set_row_visible(self.folder_edit.parentWidget(), info.name == "image-folder")
-        self.download.setVisible(not info.offline and info.name != "image-folder")
+                              and not info.name.startswith("image-folder"))
+        self._set_row_visible(self.folder_edit.parentWidget(), info.name.startswith("image-folder"))
+        self.download.setVisible(not info.offline and not info.name.startswith("image-folder"))
         self.show_in_use("")
         self.changed.emit()
 

@@ -1,0 +1,107 @@
+"""Training speed of our TinySSD through the shared loop vs the book's training loop.
+
+Run: ``python benchmarks/tinyssd.py [--device cpu|cuda] [--images N] [--size S]
+[--epochs E] [--threads T]``. Both sides train the same TinySSD initial weights on the
+same generated banana images (batch 32, SGD lr 0.2, weight decay 5e-4, the book's
+settings) on the same device, in this one run:
+
+* baseline: the book's loop (d2l 14.7.2) — ``book_multibox_target`` with its
+  per-ground-truth Python loop and per-image labelling, its ``calc_loss``, and
+  ``cls_eval`` / ``bbox_eval`` read back to the host every batch
+  (tests/engine/d2l_ssd_reference.py);
+* ours: ``engine.training.train`` with the ``detection`` task (batched
+  ``multibox_target``, metric sums kept on the device, one read-back per progress
+  point).
+
+Each side runs one warm-up epoch, then ``--epochs`` timed epochs; the figure is
+training examples per second (no evaluation). Goal >= 3x, bar >= 1.5x (issue 14).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "engine"))
+
+import d2l_ssd_reference as book  # noqa: E402
+
+from engine.data.bananas import make_bananas  # noqa: E402
+from engine.data.core import TensorBatchDataset, make_loader  # noqa: E402
+from engine.detection.ssd import TinySSD  # noqa: E402
+from engine.training import train  # noqa: E402
+from engine.training.events import EpochEnd  # noqa: E402
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def book_rate(loader, device, epochs: int, state: dict) -> float:
+    net = book.TinySSD(num_classes=1).to(device)
+    net.load_state_dict(state)
+    trainer = torch.optim.SGD(net.parameters(), lr=0.2, weight_decay=5e-4)
+    book.book_train_epoch(net, loader, trainer, device)  # warm-up
+    _sync(device)
+    t0, n = time.perf_counter(), 0
+    for _ in range(epochs):
+        n += book.book_train_epoch(net, loader, trainer, device)[2]
+    _sync(device)
+    return n / (time.perf_counter() - t0)
+
+
+def our_rate(loader, device, epochs: int, state: dict) -> float:
+    net = TinySSD(1)
+    net.load_state_dict(state)
+    times: list[float] = []
+    n = len(loader.dataset)
+    t_last = None
+    for event in train(net, (loader, None), task="detection", num_epochs=epochs + 1, lr=0.2,
+                       weight_decay=5e-4, device=str(device)):
+        if isinstance(event, EpochEnd):
+            _sync(device)
+            now = time.perf_counter()
+            if t_last is not None:
+                times.append(now - t_last)
+            t_last = now  # epoch 1 is the warm-up
+    return n * epochs / sum(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--images", type=int, default=256)
+    p.add_argument("--size", type=int, default=256)
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--threads", type=int, default=None)
+    args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    X, y = make_bananas(args.images, size=args.size, seed=0)
+    loader = make_loader(TensorBatchDataset(X, y), batch_size=32, shuffle=True, seed=0)
+    torch.manual_seed(0)
+    state = {k: v.clone() for k, v in book.TinySSD(num_classes=1).state_dict().items()}
+    print(f"TinySSD training, {args.images} images {args.size}x{args.size}, batch 32, "
+          f"{args.epochs} timed epochs after 1 warm-up, device {device}, "
+          f"{torch.get_num_threads()} CPU threads")
+    baseline = book_rate(loader, device, args.epochs, state)
+    ours = our_rate(loader, device, args.epochs, state)
+    ratio = ours / baseline
+    verdict = "goal met (>= 3x)" if ratio >= 3 else (
+        "bar met (>= 1.5x), goal not" if ratio >= 1.5 else "below the 1.5x bar")
+    print(f"book's loop : {baseline:9.1f} examples/s")
+    print(f"shared loop : {ours:9.1f} examples/s")
+    print(f"ratio       : {ratio:9.2f}x  — {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

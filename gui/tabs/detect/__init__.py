@@ -1,0 +1,1 @@
+"""Parts of the Detect tab: worker jobs, the prediction view, the gallery."""

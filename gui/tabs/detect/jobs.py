@@ -1,0 +1,73 @@
+"""Engine jobs of the Detect tab (run on its ``JobRunner``; yield plain records)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True, eq=False)
+class SplitPredictions:
+    """Raw predictions of a set of validation images, with their ground truth.
+
+    Attributes:
+        images: uint8[N, H, W, 3].
+        raws: one ``engine.detection.ssd.RawPredictions`` per image (pixels).
+        gt_boxes: per image float32[G, 4] pixel boxes.
+    """
+
+    images: np.ndarray
+    raws: tuple[Any, ...]
+    gt_boxes: tuple[np.ndarray, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class ImagePredictions:
+    """Raw predictions of one dropped image, in its own pixels."""
+
+    image: np.ndarray
+    raw: Any
+    name: str
+
+
+@dataclass(frozen=True)
+class PredictProgress:
+    done: int
+    total: int
+
+
+def predict_split_job(net: Any, X: Any, y: Any, *, batch: int = 16):
+    """A job predicting every image of ``X (Tensor[N, 3, S, S])`` (any dtype)."""
+    def job(control: Any) -> Iterator[object]:
+        import torch
+
+        from engine.data.bananas import as_numpy_boxes
+        from engine.detection.ssd import raw_predictions
+
+        n, size = len(X), (X.shape[-1], X.shape[-2])
+        raws: list[Any] = []
+        for start in range(0, n, batch):
+            if control.should_stop():
+                return
+            raws += raw_predictions(net, X[start:start + batch])
+            yield PredictProgress(min(n, start + batch), n)
+        images = X if X.dtype == torch.uint8 else (X.clamp(0, 1) * 255).round().to(torch.uint8)
+        yield SplitPredictions(images.permute(0, 2, 3, 1).contiguous().numpy(), tuple(raws),
+                               tuple(as_numpy_boxes(y[i], size) for i in range(n)))
+    return job
+
+
+def predict_image_job(net: Any, image: np.ndarray, name: str, side: int):
+    """A job predicting one RGB image of any size, boxes in its own pixels."""
+    def job(control: Any) -> Iterator[object]:
+        from engine.detection.ssd import prepare_image, raw_predictions
+
+        X = prepare_image(image, side)
+        h, w = image.shape[:2]
+        if control.should_stop():
+            return
+        yield ImagePredictions(image, raw_predictions(net, X, image_sizes=[(w, h)])[0], name)
+    return job
