@@ -218,7 +218,9 @@ def test_live_feature_maps_of_a_training_run(qtbot, context):
     qtbot.addWidget(train)
     train.source.set_preset("lenet")
     train.data.set_subset(4096, 64)
-    train.hparams.set_values(num_epochs=2, batch_size=16)
+    # Far more epochs than the test waits for (it stops the run itself), so the run is
+    # still going when the live maps are asked for, however loaded the machine is.
+    train.hparams.set_values(num_epochs=50, batch_size=16)
     assert train.start_training()
     qtbot.waitUntil(lambda: inside._live_info is not None, timeout=60000)
     assert inside.source.network.itemText(0) == "Training now: lenet (live)"
