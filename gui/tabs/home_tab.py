@@ -26,8 +26,7 @@ from gui.image_io import image_file_filter, load_for_canvas
 from gui.tabs.base import PlaygroundTab
 from widgets.image_canvas import ImageCanvas
 
-COMING_NEXT = ("image augmentation with sliders", "semantic segmentation (FCN)",
-               "neural style transfer", "a trainable SSD object detector")
+COMING_NEXT: tuple[str, ...] = ()  # what the intro lists as "in development", if anything
 
 
 class HomeTab(PlaygroundTab):
@@ -72,10 +71,11 @@ class HomeTab(PlaygroundTab):
             button.clicked.connect(lambda _=False, k=key: self.tab_requested.emit(k))
             grid.addWidget(button, row, 1)
         grid.setColumnStretch(0, 1)
-        coming = QLabel("<span style='color:#666'>In development: "
-                        + ", ".join(COMING_NEXT) + ".</span>")
-        coming.setWordWrap(True)
-        grid.addWidget(coming, len(self._tabs), 0, 1, 2)
+        if COMING_NEXT:
+            coming = QLabel("<span style='color:#666'>In development: "
+                            + ", ".join(COMING_NEXT) + ".</span>")
+            coming.setWordWrap(True)
+            grid.addWidget(coming, len(self._tabs), 0, 1, 2)
         col.addWidget(features)
 
         samples = QGroupBox("Sample images (bundled, CC0 / public domain)")
