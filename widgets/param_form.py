@@ -40,6 +40,23 @@ from PySide6.QtWidgets import (
 AUTO = "auto"
 INT_LIMIT = 1_000_000
 ERROR_STYLE = "color: #b00020;"
+
+
+def form_layout_around(form: QWidget, rows: Any, empty_text: str) -> tuple[QLabel, QLabel]:
+    """Lay out a parameter form: its ``rows`` layout, then an empty-state note and a hidden
+    error line under them; returns ``(empty_label, error_label)``."""
+    empty_label = QLabel(empty_text)
+    empty_label.setStyleSheet("color: #666;")
+    error_label = QLabel()
+    error_label.setWordWrap(True)
+    error_label.setStyleSheet(ERROR_STYLE)
+    error_label.hide()
+    layout = QVBoxLayout(form)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addLayout(rows)
+    layout.addWidget(empty_label)
+    layout.addWidget(error_label)
+    return empty_label, error_label
 PENDING_HINT = "Enter or leaving the field shows it again"
 
 
@@ -59,17 +76,8 @@ class ParamForm(QWidget):
         self._form = QFormLayout()
         self._form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         self._form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
-        self.empty_label = QLabel("This layer has no parameters.")
-        self.empty_label.setStyleSheet("color: #666;")
-        self.error_label = QLabel()
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(ERROR_STYLE)
-        self.error_label.hide()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(self._form)
-        layout.addWidget(self.empty_label)
-        layout.addWidget(self.error_label)
+        self.empty_label, self.error_label = form_layout_around(
+            self, self._form, "This layer has no parameters.")
 
     # ---------------------------------------------------------------- public
     def set_fields(self, fields: Sequence[Any], values: Mapping[str, Any]) -> None:

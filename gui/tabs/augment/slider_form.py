@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from widgets.param_form import ERROR_STYLE, format_int_tuple, parse_int_tuple
+from widgets.param_form import form_layout_around, format_int_tuple, parse_int_tuple
 from widgets.sliders import LabeledRangeSlider, LabeledSlider
 
 
@@ -37,17 +37,8 @@ class SliderForm(QWidget):
         self.editors: dict[str, QWidget] = {}
         self._rows = QVBoxLayout()
         self._rows.setSpacing(4)
-        self.empty_label = QLabel("This step has no parameters.")
-        self.empty_label.setStyleSheet("color: #666;")
-        self.error_label = QLabel()
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet(ERROR_STYLE)
-        self.error_label.hide()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(self._rows)
-        layout.addWidget(self.empty_label)
-        layout.addWidget(self.error_label)
+        self.empty_label, self.error_label = form_layout_around(
+            self, self._rows, "This step has no parameters.")
 
     def set_fields(self, fields: Sequence[Any], values: Mapping[str, Any]) -> None:
         while self._rows.count():
