@@ -34,7 +34,14 @@ from PySide6.QtWidgets import (
 from engine.builder import NetworkSpec
 from engine.data import TRUE_B, TRUE_W
 from engine.files import SaveError
-from engine.training import DataSample, DecisionMap, Finished, SpeedEstimate, Stopped
+from engine.training import (
+    DataSample,
+    DecisionMap,
+    Finished,
+    History,
+    SpeedEstimate,
+    Stopped,
+)
 from engine.training.runstore import default_runs_dir, new_run_id
 from gui.context import AppContext
 from gui.dialogs import ask_path
@@ -337,6 +344,7 @@ class TrainTab(PlaygroundTab):
         self.learned_label.hide()
         run_id = new_run_id()
         self._pending = {"network": network, "id": run_id, "prefill": prefill, "note": note}
+        self._end_posted = False
         self.data.show_in_use("loading…")
         self.session.device_label = self.context.device
         return self.session.start(config, job=config_job(
@@ -520,6 +528,7 @@ class TrainTab(PlaygroundTab):
 
     def _on_session_ended(self, event: Finished | Stopped) -> None:
         self.context.post_training_event(event)  # watchers of the run learn it ended
+        self._end_posted = True
         run = self.current
         if run is None:
             return
@@ -546,6 +555,15 @@ class TrainTab(PlaygroundTab):
             self.data.show_in_use("")
 
     def _on_recorder_run_ended(self, run: Run | None, stopped: bool) -> None:
+        if not getattr(self, "_end_posted", True):
+            # The runner let the job go on a stop before the loop's own Stopped event
+            # came through; watchers (the Inside tab's live view) must still learn it.
+            self._end_posted = True
+            p = self.session.last_progress
+            self.context.post_training_event(Stopped(
+                run.reason if run is not None and run.reason else "stopped by user",
+                self.session.history or History(), p.epoch if p else 1, p.step if p else 0,
+                "user"))
         if run is None:
             self.progress.setFormat("stopped before training" if stopped else
                                     "not started — see the message above")

@@ -523,3 +523,27 @@ def test_duration_text():
 
     assert [duration_text(s) for s in (45, 12 * 60 + 10, 2 * 3600 + 41 * 60 + 5)] == [
         "45 s", "12 min", "2 h 41 min"]
+
+
+def test_watchers_learn_the_run_ended_even_when_the_runner_cut_it_short(tab, qtbot, context):
+    # A stop that lands while an event is on its way makes the runner let the job go
+    # before the loop yields its own Stopped; tabs watching the run must still hear of it.
+    from engine.training import Finished, Stopped
+    from engine.training.hooks import Hook
+
+    class StopAfterFirstBatch(Hook):
+        def batch_end(self, state):
+            if state.step == 1:
+                tab.session.runner._control.stop()  # as if Stop was pressed just then
+                return ["a hook event"]
+            return None
+
+    context.add_training_hook(StopAfterFirstBatch)
+    ends: list[object] = []
+    context.training_event.connect(
+        lambda e: ends.append(e) if isinstance(e, (Finished, Stopped)) else None)
+    configure(tab, "softmax-regression", n_train=512, batch_size=16, num_epochs=1)
+    run_to_end(qtbot, tab)
+    qtbot.waitUntil(lambda: bool(ends), timeout=5000)
+    assert len(ends) == 1 and isinstance(ends[0], Stopped)
+    assert tab.runs[1].status == "stopped"
