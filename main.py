@@ -29,6 +29,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import engine  # noqa: F401  (first: it sets torch's allocator options before torch loads)
+
     args = parse_args(sys.argv[1:] if argv is None else argv)
 
     import pyqtgraph as pg

@@ -13,6 +13,8 @@ if str(ROOT) not in sys.path:
 
 import pytest  # noqa: E402
 
+import engine  # noqa: E402,F401  (before torch: the app's allocator settings)
+
 
 @pytest.fixture(autouse=True)
 def _app_data_in_tmp(tmp_path, monkeypatch):

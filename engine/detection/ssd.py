@@ -397,3 +397,39 @@ def detection_quality(detections: Detections, gt_boxes: np.ndarray) -> float:
     iou = box_iou(torch.from_numpy(gt), torch.from_numpy(detections.boxes))
     extra = max(len(detections) - len(gt), 0)
     return float(iou.max(dim=1).values.mean()) - 0.1 * extra
+
+
+# -- how to train it -----------------------------------------------------------------------
+#: Optimiser recipes for TinySSD on the banana set. "sgd" is the book's (d2l 14.7.2: SGD,
+#: lr 0.2, weight decay 5e-4, batch 32, 20 epochs at 256x256). "adam" is the default of
+#: the Detect tab and ``training_config``: on a CPU at 128x128 it reaches mAP@0.5 ≈ 0.9
+#: on the procedural bananas in 10 epochs (about two minutes on two cores), where the
+#: book's SGD is still near 0.1 after 15 (README, "Detect").
+RECIPES: dict[str, dict[str, float | str]] = {
+    "adam": {"optimizer": "adam", "lr": 1e-3, "weight_decay": 5e-4},
+    "sgd": {"optimizer": "sgd", "lr": 0.2, "weight_decay": 5e-4},
+}
+#: Defaults of a banana run besides the optimiser: image side, generated training images,
+#: epochs, batch size (the book's 1,000 training / 100 validation images, batch 32).
+TRAINING_DEFAULTS = {"size": 128, "n_train": 1000, "n_test": 100, "epochs": 10,
+                     "batch_size": 32}
+
+
+def training_config(*, recipe: str = "adam", size: int | None = None,
+                    n_train: int | None = None, epochs: int | None = None,
+                    lr: float | None = None, device: str = "auto", **changes: object):
+    """The ``RunConfig`` of a TinySSD run on the procedural bananas (``recipe`` from
+    ``RECIPES``; ``None`` arguments take ``TRAINING_DEFAULTS`` / the recipe's lr)."""
+    from engine.models import ModelRef
+    from engine.training import RunConfig
+
+    if recipe not in RECIPES:
+        raise ValueError(f"unknown TinySSD recipe {recipe!r}; choose one of {sorted(RECIPES)}")
+    r, d = RECIPES[recipe], TRAINING_DEFAULTS
+    cfg = RunConfig(model=ModelRef.zoo("tiny-ssd"), dataset="bananas",
+                    dataset_options={"size": int(size or d["size"])},
+                    n_train=int(n_train or d["n_train"]), n_test=int(d["n_test"]),
+                    batch_size=int(d["batch_size"]), num_epochs=int(epochs or d["epochs"]),
+                    optimizer=str(r["optimizer"]), lr=float(lr if lr is not None else r["lr"]),
+                    weight_decay=float(r["weight_decay"]), device=device)
+    return cfg.replace(**changes) if changes else cfg

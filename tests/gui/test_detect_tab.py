@@ -187,3 +187,26 @@ def test_good_weights_load_and_predict(window, tmp_path, qtbot) -> None:
     with qtbot.waitSignal(tab.predict_runner.finished, timeout=120_000):
         assert tab.load_weights(str(path), side=64)
     assert tab.gallery.count() == 100 and tab.view.raw is not None
+
+
+def test_the_form_defaults_to_adam_and_remembers_what_the_learner_chose(qtbot, context) -> None:
+    from engine.detection.ssd import RECIPES
+
+    tab = DetectTab(context)
+    qtbot.addWidget(tab)
+    cfg = tab.config()
+    assert (cfg.optimizer, cfg.lr, cfg.dataset_options["size"]) == ("adam", 1e-3, 128)
+    assert cfg.model.name == "tiny-ssd" and cfg.dataset == "bananas"
+    tab.recipe.setCurrentIndex(tab.recipe.findData("sgd"))  # the book's recipe
+    assert tab.lr.value() == pytest.approx(RECIPES["sgd"]["lr"])
+    tab.size.setCurrentIndex(tab.size.findData(256))
+    tab.epochs.setValue(3)
+    tab._remember_form()  # what Train does before starting
+    tab.shutdown()
+
+    again = DetectTab(context)
+    qtbot.addWidget(again)
+    cfg = again.config()
+    assert (cfg.optimizer, cfg.lr, cfg.num_epochs) == ("sgd", 0.2, 3)
+    assert cfg.dataset_options == {"size": 256}
+    again.shutdown()
