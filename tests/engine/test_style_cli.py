@@ -48,7 +48,7 @@ def test_writes_the_result_at_size_with_the_contents_aspect(images, tmp_path, ca
     first = printed.splitlines()[0]
     assert first.startswith("weights: untrained VGG-19") and "approximate" in first
     assert "approximate: untrained VGG-19" in printed
-    assert "at 32×24" in printed and "style 100" in printed  # the untrained net's weight
+    assert "at 32×24" in printed and "style 100 / TV" in printed  # the untrained weight
     assert "content image 64×48 downscaled to 32×24" in printed
     steps = [line for line in printed.splitlines() if line.startswith("step ")]
     assert [s.split(":")[0] for s in steps] == ["step 1/3", "step 3/3"]
