@@ -17,6 +17,7 @@ import sys
 _COMMAND_MODULES = (
     "engine.builder.cli",
     "engine.training.cli",
+    "engine.style.cli",
 )
 
 

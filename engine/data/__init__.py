@@ -17,7 +17,7 @@ from engine.data.core import (
     default_data_root,
 )
 from engine.data.procedural import SHAPE_NAMES, make_shapes
-from engine.data.registry import dataset_info, list_datasets, load_dataset
+from engine.data.registry import dataset_info, dataset_options, list_datasets, load_dataset
 from engine.data.toy import TRUE_B, TRUE_W, make_toy_boxes, make_toy_masks, synthetic_data
 from engine.data.transforms import TRANSFORMS, Augment, make_augment, transform_names
 from engine.data.vision import (
@@ -42,6 +42,7 @@ __all__ = [
     "DatasetInfo",
     "TensorBatchDataset",
     "dataset_info",
+    "dataset_options",
     "default_data_root",
     "get_fashion_mnist_labels",
     "list_datasets",

@@ -344,13 +344,43 @@ def dataset_info(name: str) -> DatasetInfo:
                          f"{', '.join(_DATASETS)}") from None
 
 
-def _options(info: DatasetInfo, options: dict[str, Any]) -> dict[str, Any]:
+def _same_kind(default: Any, value: Any) -> bool:
+    """Whether ``value`` has the type of the option's ``default`` (None: anything)."""
+    if default is None:
+        return True
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(default, (list, tuple)):
+        return isinstance(value, (list, tuple))
+    return isinstance(value, type(default))
+
+
+def _options(info: DatasetInfo, options: Mapping[str, Any]) -> dict[str, Any]:
     unknown = set(options) - set(info.options)
     if unknown:
-        allowed = ", ".join(info.options) or "none"
+        allowed = ", ".join(f"{k} (default {v!r})" for k, v in info.options.items()) or "none"
         raise ValueError(f"unknown option(s) {', '.join(sorted(unknown))} for dataset "
                          f"{info.name!r}; it accepts: {allowed}")
+    for key, value in options.items():
+        default = info.options[key]
+        if not _same_kind(default, value):
+            want = ("true or false" if isinstance(default, bool) else "an integer"
+                    if isinstance(default, int) else "a number" if isinstance(default, float)
+                    else "a list" if isinstance(default, (list, tuple)) else "a string")
+            raise ValueError(f"option {key}={value!r} of dataset {info.name!r} must be {want} "
+                             f"(default {default!r})")
     return {**info.options, **options}
+
+
+def dataset_options(name: str, options: Mapping[str, Any]) -> dict[str, Any]:
+    """``options`` for dataset ``name`` over its defaults, checked as ``load_dataset``
+    checks them (nothing is loaded): ValueError naming an unknown key, with the accepted
+    ones, or a value of the wrong type."""
+    return _options(dataset_info(name), options)
 
 
 def load_dataset(

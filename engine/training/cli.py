@@ -8,13 +8,17 @@ Examples::
     python -m engine train --preset lenet --lr 0.5 --dump-config experiment.json
     python -m engine train --config experiment.json --save run.pt
     python -m engine train --resume run.pt --epochs 20
+    python -m engine train --zoo tiny-ssd --dataset bananas --dataset-option size=128
     python -m engine datasets
 
 The hyper-parameter and data flags are generated from ``RunConfig``'s fields (their
 help, type, choices and range), so they cannot drift from the Train tab or the
-experiment file. Flags override ``--config``; for ``--preset`` / ``--spec`` networks the
-preset's training defaults (the book's lr, batch size, epochs, dataset) sit between
-``RunConfig``'s defaults and the flags.
+experiment file; ``--dataset-option KEY=VALUE`` fills ``dataset_options`` (checked
+against the dataset's options before anything runs). Flags override ``--config``; for
+``--preset`` / ``--spec`` networks the preset's training defaults (the book's lr, batch
+size, epochs, dataset) sit between ``RunConfig``'s defaults and the flags. ``--resize``
+resizes any image set after it is loaded or generated (bananas too: ``--dataset-option
+size=N`` generates at N instead).
 """
 
 from __future__ import annotations
@@ -61,6 +65,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             if f.name == "resume":
                 kw["metavar"] = "CKPT"
         p.add_argument(*flags, **kw)
+    p.add_argument("--dataset-option", action="append", metavar="KEY=VALUE",
+                   dest="dataset_option", default=[], type=_dataset_option,
+                   help="a dataset option (repeatable), e.g. --dataset-option size=128 for "
+                        "bananas; VALUE is read as JSON (128, 0.5, true, null), else as "
+                        "text; merged over --config's (`datasets --json` lists each "
+                        "dataset's options)")
     p.add_argument("--save", type=Path, metavar="CKPT", help="save a checkpoint (.pt) at the end")
     p.add_argument("--dump-config", type=Path, metavar="FILE",
                    help="write the run config these flags make to FILE and exit without "
@@ -93,6 +103,19 @@ def run_datasets(args: argparse.Namespace) -> int:
         print(f"{info.name:<18} {info.task:<14} {shape:<8} {where:<8} {info.title}")
     print(f"data folder: {default_data_root()}")
     return 0
+
+
+def _dataset_option(text: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` as ``(key, value)``: VALUE parsed as JSON, else kept as a string."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"{text!r} is not KEY=VALUE, e.g. size=128")
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw
+    return key, value
 
 
 def _read_json(path: Path, what: str) -> Any:
@@ -150,7 +173,14 @@ def make_config(args: argparse.Namespace) -> RunConfig:
 
         changes["model"] = replace(changes.get("model", base.model), weights=args.weights)
     changes.update(flags)
-    return base.replace(**changes).validate()
+    if args.dataset_option:
+        changes["dataset_options"] = {**base.dataset_options, **dict(args.dataset_option)}
+    config = base.replace(**changes).validate()
+    if config.dataset is not None and config.dataset_options:
+        from engine.data import dataset_options
+
+        dataset_options(config.dataset, config.dataset_options)  # a typo fails before loading
+    return config
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -218,7 +248,10 @@ def run_train(args: argparse.Namespace) -> int:
 
 def _print_prepared(p: Any, config: RunConfig, device: str, out: Any) -> None:
     name = config.model.name if config.model is not None else "?"
-    print(f"training {name} on {config.dataset}: {p.source}, {p.n_train} train / "
+    source = p.source
+    if config.resize is not None and len(p.input_shape) == 3:  # after loading / generating
+        source += f", resized to {p.input_shape[1]}x{p.input_shape[2]}"
+    print(f"training {name} on {config.dataset}: {source}, {p.n_train} train / "
           f"{p.n_test} test examples, batch {config.batch_size}, lr {config.lr:g}, "
           f"{device}", file=out, flush=True)
     if p.weights and (not p.weights.startswith("random init") or "—" in p.weights):

@@ -152,7 +152,7 @@ class DetectTab(PlaygroundTab):
         self.status = QLabel("Not trained yet.")
         self.status.setWordWrap(True)
         col.addWidget(self.status)
-        self.curves = CurvesView()
+        self.curves = CurvesView(metrics=task_metrics("detection"))
         col.addWidget(self.curves, 3)
         self.runs_panel = RunsPanel(task_metrics("detection"))
         col.addWidget(self.runs_panel, 1)

@@ -9,17 +9,22 @@ entries named after what differs between the runs ("run 2 lr=0.9 · train loss")
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
-from gui.training.metrics import axis_label, series_for
+from gui.training.metrics import axis_label, series_for, short_label
 from gui.training.runs import LIVE, Run
 from widgets.plot_panel import PALETTE, PlotPanel
 
 EMPTY_TEXT = "Press Train to start — curves appear here"
 NOTE = ("x: fractional epoch · train loss / acc: running mean over the epoch so far, like "
         "the book's Animator")
+NOTE_FOR = ("x: fractional epoch · train {}: running mean over the epoch so far, like the "
+            "book's Animator")
 DIFF_KEYS = (("network", "{}"), ("dataset", "{}"), ("lr", "lr={:g}"),
              ("batch_size", "batch={}"), ("optimizer", "{}"), ("weight_decay", "wd={:g}"),
              ("loss", "{}"), ("init", "init={}"), ("seed", "seed={}"))
@@ -53,12 +58,20 @@ class CurvesView(PlotPanel):
 
     Args:
         empty_text: the notice while no run is shown.
-        note: the line under the plot (what x and the training figures mean).
+        note: the line under the plot (what x and the training figures mean); default
+            from ``metrics``.
+        metrics: the task's metric descriptions (``task_metrics("detection")``): the left
+            axis label before a run is shown; default a classifier's (loss / accuracy).
     """
 
-    def __init__(self, *, empty_text: str = EMPTY_TEXT, note: str = NOTE,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(x_label="epoch", y_label="loss / accuracy", parent=parent)
+    def __init__(self, *, empty_text: str = EMPTY_TEXT, note: str | None = None,
+                 metrics: Sequence[Any] = (), parent: QWidget | None = None) -> None:
+        self.default_metrics = tuple(metrics)
+        super().__init__(x_label="epoch", y_label=self._empty_axis_label(), parent=parent)
+        if note is None:
+            train = [short_label(m) for m in self.default_metrics
+                     if "train" in getattr(m, "splits", ("train", "test"))]
+            note = NOTE_FOR.format(" / ".join(["loss", *train])) if metrics else NOTE
         self.empty = empty_text
         self.plot_item.setXRange(0, 1)
         self.plot_item.setYRange(0, 1)
@@ -115,8 +128,12 @@ class CurvesView(PlotPanel):
         self.plot_item.setLogMode(y=log)
         metrics = {m.key: m for r in self.shown for m in r.metrics}
         label = "loss (log scale)" if log else (
-            axis_label(metrics.values()) if metrics else "loss / accuracy")
+            axis_label(metrics.values()) if metrics else self._empty_axis_label())
         self.plot_item.setLabel("left", label, color="k")
+
+    def _empty_axis_label(self) -> str:
+        """The left axis with no run shown: the task's metrics, else a classifier's."""
+        return axis_label(self.default_metrics) if self.default_metrics else "loss / accuracy"
 
     def add_point(self, run: Run, key: str, x: float, y: float | None) -> None:
         """Record a live point on ``run`` and draw it if that run is shown."""

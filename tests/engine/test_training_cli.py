@@ -184,3 +184,50 @@ def test_unwritable_save_path_is_one_sentence_not_a_traceback(tmp_path: Path, ca
     out, err = capsys.readouterr()
     assert "epoch" not in out and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert str(target) in err and "is a file, not a folder" in err and ".tmp" not in err
+
+
+_BANANAS = ["train", "--zoo", "toy-ssd", "--dataset", "bananas", "--epochs", "1", "--n-train",
+            "8", "--n-test", "4", "--batch-size", "4", "--device", "cpu"]
+
+
+def test_dataset_options_reach_the_dataset_and_resize_is_said(capsys) -> None:
+    assert main([*_BANANAS, "--dataset-option", "size=64", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert "procedural bananas (offline, seed 0, 64x64, 1 object per image)" in err
+    assert "test_bbox_mae" in json.loads(out.splitlines()[0])["metrics"]
+    # --resize works on bananas as on every image set: after generating, and the line says so
+    assert main([*_BANANAS, "--dataset-option", "size=64", "--resize", "32"]) == 0
+    assert "64x64, 1 object per image), resized to 32x32, 8 train" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    ("sise=64", "unknown option(s) sise for dataset 'bananas'; it accepts: size (default 256), "
+                "objects (default 1)"),
+    ("size=big", "option size='big' of dataset 'bananas' must be an integer (default 256)"),
+])
+def test_bad_dataset_options_are_refused_before_anything_is_written(
+        tmp_path: Path, capsys, option: str, message: str) -> None:
+    exp = tmp_path / "exp.json"
+    assert main([*_BANANAS, "--dataset-option", option, "--dump-config", str(exp)]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {message}"
+    assert not exp.exists()
+    with pytest.raises(SystemExit):  # not KEY=VALUE: argparse's usage error
+        main([*_BANANAS, "--dataset-option", "size"])
+    assert "'size' is not KEY=VALUE" in capsys.readouterr().err
+
+
+def test_dataset_options_round_trip_through_dump_config(tmp_path: Path, capsys) -> None:
+    from engine.training import RunConfig
+
+    exp, again = tmp_path / "exp.json", tmp_path / "again.json"
+    assert main([*_BANANAS, "--dataset-option", "size=64", "--dataset-option", "objects=2",
+                 "--dump-config", str(exp)]) == 0
+    cfg = RunConfig.from_json(exp.read_text())
+    assert cfg.dataset_options == {"size": 64, "objects": 2}
+    assert main(["train", "--config", str(exp), "--dump-config", str(again)]) == 0
+    assert RunConfig.from_json(again.read_text()) == cfg
+    # a flag overrides the file's option and keeps the others
+    assert main(["train", "--config", str(exp), "--dataset-option", "size=32", "--dump-config",
+                 str(again)]) == 0
+    assert RunConfig.from_json(again.read_text()).dataset_options == {"size": 32, "objects": 2}
+    capsys.readouterr()

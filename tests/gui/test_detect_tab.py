@@ -62,6 +62,16 @@ def trained(window, qtbot):
     return window
 
 
+def test_empty_curves_name_the_detection_metrics_not_accuracy(window) -> None:
+    curves = window.detect.curves
+    assert not curves.shown
+    left = curves.plot_item.getAxis("left").labelText
+    assert left == "loss / class error / bbox MAE / mAP@0.5 / mAP@[.5:.95]"
+    assert "acc" not in curves.empty_label.text() and "class error" in curves.empty_label.text()
+    curves.show_runs([])  # a cleared selection keeps the task's label
+    assert curves.plot_item.getAxis("left").labelText == left
+
+
 def test_train_draws_curves_of_the_tasks_metrics_then_the_gallery(trained) -> None:
     tab = trained.detect
     # the shared views: a run in the list, curves from the task's metric descriptions

@@ -203,6 +203,11 @@ def test_torchvision_segmenter_from_the_cache(tab, qtbot, tmp_path, monkeypatch)
     assert "aeroplane" in tab.viewer.legend.text()
 
 
+def test_empty_train_curves_name_the_per_pixel_metrics(tab):
+    left = tab.train_panel.curves.plot_item.getAxis("left").labelText
+    assert left == "loss / pixel accuracy / mean IoU"
+
+
 def test_train_section_runs_the_fcn_and_hands_it_to_the_viewer(tab, qtbot):
     panel = tab.train_panel
     assert panel.values()["optimizer"] == "adam" and panel.setting.currentData() == 8

@@ -100,9 +100,9 @@ class TrainPanel(QWidget):
         self.controls = ControlBar()
         self.controls.attach(self.session)
         self.banner = Banner()
-        self.curves = CurvesView()
         from engine.training.task import PixelClassificationTask
 
+        self.curves = CurvesView(metrics=PixelClassificationTask.metrics)
         self.runs_panel = RunsPanel(PixelClassificationTask.metrics)
         self.book = RunBook(self.runs_panel, default_runs_dir() / "segment")
         self.recorder = RunRecorder(self.session, self.book, self.curves,
