@@ -8,8 +8,8 @@ Run: ``python benchmarks/style_transfer.py [--sizes small,book] [--steps 4] [--r
   every layer of VGG-19 ``features`` (all 37, the baseline the issue sets; ``--book-net
   truncated`` gives the book's own 29-layer net instead), and
 * ``engine.style.style_transfer`` (a frozen net cut after the deepest chosen layer,
-  targets computed once, the image as the only trainable tensor), including its
-  per-step ``postprocess`` of the image for the preview.
+  targets computed once, the image as the only trainable tensor, channels-last tensors
+  on a CPU), including its per-step ``postprocess`` of the image for the preview.
 
 Both use the book's layers, weights, lr and image shape, on the same device and with the
 same (untrained, fixed-seed) weights — the time of a step does not depend on the weight

@@ -26,6 +26,10 @@ def gram(X: torch.Tensor) -> torch.Tensor:
     if X.ndim != 4:
         raise ValueError(f"gram expects (N, C, H, W) feature maps, got shape {tuple(X.shape)}.")
     n, c = X.shape[:2]
+    if X.is_contiguous(memory_format=torch.channels_last) and not X.is_contiguous():
+        # (N, H·W, C) is a view of channels-last maps (the CPU job's layout): no copy
+        rows = X.permute(0, 2, 3, 1).reshape(n, -1, c)
+        return torch.bmm(rows.transpose(1, 2), rows) / (c * rows.shape[1])
     flat = X.reshape(n, c, -1)
     return torch.bmm(flat, flat.transpose(1, 2)) / (c * flat.shape[2])
 

@@ -33,6 +33,19 @@ def test_gram_batch_two_is_each_images_own():
     assert not torch.allclose(book_gram(torch.cat([a, b])), G[0])
 
 
+def test_gram_of_channels_last_maps_is_the_same_and_keeps_the_gradient():
+    g = torch.Generator().manual_seed(2)
+    X = torch.randn(2, 5, 3, 4, generator=g)
+    Xcl = X.clone().contiguous(memory_format=torch.channels_last).requires_grad_(True)
+    assert not Xcl.is_contiguous()  # the layout the CPU job uses
+    torch.testing.assert_close(gram(Xcl), gram(X))
+    torch.testing.assert_close(gram(Xcl)[0], book_gram(X[:1]))
+    Xc = X.clone().requires_grad_(True)
+    gram(Xcl).square().sum().backward()
+    gram(Xc).square().sum().backward()
+    torch.testing.assert_close(Xcl.grad, Xc.grad)
+
+
 def test_gram_hand_computed():
     X = torch.tensor([[1.0, 2.0], [3.0, 4.0]]).reshape(1, 2, 1, 2)  # C=2, H*W=2
     expected = torch.tensor([[1 + 4, 3 + 8], [3 + 8, 9 + 16]]) / 4.0
