@@ -11,7 +11,9 @@ settings) on the same device, in this one run:
   (tests/engine/d2l_ssd_reference.py);
 * ours: ``engine.training.train`` with the ``detection`` task (batched
   ``multibox_target``, metric sums kept on the device, one read-back per progress
-  point).
+  point) with the Detect tab's settings: channels-last batches on a CPU and bfloat16
+  mixed precision where the hardware has bfloat16 maths (``amp="auto"``; the line
+  printed says whether it was on).
 
 Each side runs one warm-up epoch, then ``--epochs`` timed epochs; the figure is
 training examples per second (no evaluation). Goal >= 3x, bar >= 1.5x (issue 14).
@@ -24,17 +26,21 @@ import sys
 import time
 from pathlib import Path
 
-import torch
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "engine"))
+
+# isort: off
+import engine  # noqa: E402,F401  (first, as in the app: torch's allocator settings)
+import torch  # noqa: E402
+# isort: on
 
 import d2l_ssd_reference as book  # noqa: E402
 
 from engine.data.bananas import make_bananas  # noqa: E402
 from engine.data.core import TensorBatchDataset, make_loader  # noqa: E402
-from engine.detection.ssd import TinySSD  # noqa: E402
+from engine.detection.ssd import TRAINING_DEFAULTS, TinySSD  # noqa: E402
+from engine.device import fast_bfloat16  # noqa: E402
 from engine.training import train  # noqa: E402
 from engine.training.events import EpochEnd  # noqa: E402
 
@@ -64,7 +70,9 @@ def our_rate(loader, device, epochs: int, state: dict) -> float:
     n = len(loader.dataset)
     t_last = None
     for event in train(net, (loader, None), task="detection", num_epochs=epochs + 1, lr=0.2,
-                       weight_decay=5e-4, device=str(device)):
+                       weight_decay=5e-4, device=str(device),
+                       channels_last=TRAINING_DEFAULTS["channels_last"],
+                       amp=TRAINING_DEFAULTS["amp"]):
         if isinstance(event, EpochEnd):
             _sync(device)
             now = time.perf_counter()
@@ -91,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     state = {k: v.clone() for k, v in book.TinySSD(num_classes=1).state_dict().items()}
     print(f"TinySSD training, {args.images} images {args.size}x{args.size}, batch 32, "
           f"{args.epochs} timed epochs after 1 warm-up, device {device}, "
-          f"{torch.get_num_threads()} CPU threads")
+          f"{torch.get_num_threads()} CPU threads; ours: channels-last "
+          f"{TRAINING_DEFAULTS['channels_last'] and device.type == 'cpu'}, bfloat16 autocast "
+          f"{TRAINING_DEFAULTS['amp'] == 'bf16' or fast_bfloat16(device)}")
     baseline = book_rate(loader, device, args.epochs, state)
     ours = our_rate(loader, device, args.epochs, state)
     ratio = ours / baseline

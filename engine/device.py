@@ -31,3 +31,18 @@ def describe_device(device: torch.device | str) -> str:
     if device.type == "mps":
         return "MPS (Apple GPU)"
     return f"CPU ({torch.get_num_threads()} threads)"
+
+
+def fast_bfloat16(device: torch.device | str) -> bool:
+    """True where bfloat16 matrix maths runs natively and so beats float32: CUDA GPUs
+    that support it (Ampere and later), CPUs with AVX-512 BF16 or AMX (oneDNN's check).
+    Elsewhere ``torch.autocast`` to bfloat16 works but is emulated and slower."""
+    device = torch.device(device)
+    try:
+        if device.type == "cuda":
+            return bool(torch.cuda.is_bf16_supported())
+        if device.type == "cpu":
+            return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # an older or stripped build: assume not
+        return False
+    return False

@@ -35,7 +35,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from engine.device import pick_device
+from engine.device import fast_bfloat16, pick_device
 from engine.errors import explain_out_of_memory, is_out_of_memory
 from engine.jobs import JobControl
 from engine.training.config import RunConfig, config_fields
@@ -214,6 +214,8 @@ class TrainingRun(Iterator[TrainEvent]):
                                                     "batch_end", "eval_batch_end",
                                                     "epoch_end")}
         self.state: LoopState | None = None
+        self.layout: torch.memory_format | None = None  # set by _prepare
+        self.amp = False
         self.info = info
         self._events = self.events()
 
@@ -234,6 +236,11 @@ class TrainingRun(Iterator[TrainEvent]):
         _reseed_loader(self.train_iter, s.seed)
         self.net.to(self.device)
         _materialize_lazy(self.net, self.test_iter or self.train_iter, self.device)
+        self.layout = (torch.channels_last if s.channels_last and self.device.type == "cpu"
+                       else None)
+        if self.layout is not None:
+            self.net.to(memory_format=self.layout)
+        self.amp = s.amp == "bf16" or (s.amp == "auto" and fast_bfloat16(self.device))
         if s.init is not None and self.resume is None:
             init_weights(self.net, s.init)
         self.optimizer = make_optimizer(_param_groups(self.net, s.param_groups, s.lr),
@@ -251,6 +258,15 @@ class TrainingRun(Iterator[TrainEvent]):
         self.model = self.dist.wrap_model(self.net) if self.dist is not None else self.net
         self.state = LoopState(self.model, self.optimizer, self.task, self.device,
                                steps=self.steps, info=self.info)
+
+    def _forward(self, net: nn.Module, X: torch.Tensor) -> Any:
+        """The network's output; under ``amp`` computed in bfloat16 and handed back as
+        float32 so that the loss and the metrics are float32 as without it."""
+        if not self.amp:
+            return _forward(net, X)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16):
+            y_hat = _forward(net, X)
+        return _to_float32(y_hat)
 
     def _loss(self, y_hat: Any, y: Any) -> torch.Tensor:
         try:
@@ -314,10 +330,10 @@ class TrainingRun(Iterator[TrainEvent]):
                 return self._stopped(f"stopped by user at epoch {self.epoch} step {self.step}",
                                      "user")
             t0 = time.perf_counter()
-            X = X.to(device, non_blocking=True)
+            X = _layout(X.to(device, non_blocking=True), self.layout)
             y = y.to(device, non_blocking=True) if type(y) is torch.Tensor else _to(y, device)
             opt.zero_grad(set_to_none=True)
-            y_hat = _forward(net, X)
+            y_hat = self._forward(net, X)
             loss = self._loss(y_hat, y)
             loss.backward()
             if per_batch:
@@ -402,8 +418,8 @@ class TrainingRun(Iterator[TrainEvent]):
             for X, y in self.test_iter:
                 if self.control is not None and self.control.should_stop():
                     return None
-                X, y = X.to(device), _to(y, device)
-                y_hat = net(X)
+                X, y = _layout(X.to(device), self.layout), _to(y, device)
+                y_hat = self._forward(net, X)
                 n = task.batch_size(X, y)
                 loss = self._loss(y_hat, y)
                 loss_sum += loss * n
@@ -607,6 +623,20 @@ def _forward(net: nn.Module, X: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"the network does not fit the data: batches have shape "
                          f"{tuple(X.shape)} and the network failed with: {exc}. Check the "
                          f"network's input shape against the dataset (or its resize).") from exc
+
+
+def _to_float32(y_hat: Any) -> Any:
+    """Floating tensors of an output (a tensor or a tuple / list of them) as float32."""
+    if isinstance(y_hat, torch.Tensor):
+        return y_hat.float() if y_hat.is_floating_point() else y_hat
+    if isinstance(y_hat, (tuple, list)):
+        return type(y_hat)(_to_float32(t) for t in y_hat)
+    return y_hat
+
+
+def _layout(X: torch.Tensor, layout: torch.memory_format | None) -> torch.Tensor:
+    """``X`` in ``layout`` (``RunConfig.channels_last``) when it is a batch of images."""
+    return X.contiguous(memory_format=layout) if layout is not None and X.dim() == 4 else X
 
 
 def _materialize_lazy(net: nn.Module, data_iter: Iterable, device: torch.device) -> None:

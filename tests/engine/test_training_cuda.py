@@ -81,3 +81,16 @@ def test_multibox_detection_on_cuda_inputs() -> None:
     assert out.device.type == "cuda" and out.shape == (2, n, 6)
     ref = multibox_detection(cls_probs.cpu(), offsets.cpu(), anchors.cpu())
     assert torch.allclose(out.cpu(), ref, atol=1e-5)
+
+
+@pytest.mark.needs_cuda
+def test_tinyssd_recipe_with_bf16_autocast_trains_on_cuda() -> None:
+    from engine.detection.ssd import training_config
+
+    cfg = training_config(size=64, n_train=64, epochs=2, device="cuda", amp="bf16",
+                          n_test=16)
+    events = list(run(cfg))
+    epochs = [e for e in events if isinstance(e, EpochEnd)]
+    assert isinstance(events[-1], Finished) and len(epochs) == 2
+    assert all(torch.isfinite(torch.tensor(e.train_loss)) for e in epochs)
+    assert epochs[1].train_loss < epochs[0].train_loss

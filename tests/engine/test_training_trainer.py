@@ -23,6 +23,7 @@ from engine.training import (
     init_weights,
     train,
 )
+from engine.training.hooks import Hook
 
 
 def small_cnn() -> nn.Sequential:
@@ -438,3 +439,79 @@ def test_a_slow_first_batch_gives_the_estimate_at_once(monkeypatch) -> None:
     assert [type(e).__name__ for e in events[:first]] == []  # right after batch 1
     e = events[first]
     assert e.batches_timed == 1 and e.seconds_per_batch == e.first_batch_seconds
+
+
+class _Seen(nn.Module):
+    """Wraps a network; records its layers' output dtypes and its inputs' layouts."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net, self.dtypes, self.channels_last = net, set(), []
+        net[0].register_forward_hook(lambda _m, _i, out: self.dtypes.add(out.dtype))
+
+    def forward(self, X):
+        self.channels_last.append(X.is_contiguous(memory_format=torch.channels_last)
+                                  and not X.is_contiguous())
+        return self.net(X)
+
+
+class _OutputDtype(Hook):
+    def __init__(self) -> None:
+        self.dtypes = set()
+
+    def after_backward(self, state):
+        self.dtypes.add(state.y_hat.dtype)
+        self.dtypes.add(state.loss.dtype)
+
+
+def test_bf16_mixed_precision_runs_the_network_in_bf16_and_the_loss_in_float32() -> None:
+    bundle = load_dataset("procedural-shapes", batch_size=40, n_train=400, n_test=80)
+    torch.manual_seed(0)
+    net = _Seen(small_cnn())
+    seen = _OutputDtype()
+    events = run(train(net, bundle, num_epochs=2, lr=0.1, optimizer="momentum",
+                       init="kaiming", device="cpu", amp="bf16", hooks=[seen]))
+    epochs = [e for e in events if isinstance(e, EpochEnd)]
+    assert isinstance(events[-1], Finished)
+    assert net.dtypes == {torch.bfloat16}  # the convolution ran under autocast
+    assert seen.dtypes == {torch.float32}  # what the loss and metrics saw
+    assert all(p.dtype == torch.float32 for p in net.parameters())
+    assert epochs[1].train_loss < epochs[0].train_loss and epochs[1].test_acc > 0.3
+    # off (the default) stays float32 throughout
+    plain = _Seen(small_cnn())
+    run(train(plain, bundle, num_epochs=1, lr=0.1, device="cpu"))
+    assert plain.dtypes == {torch.float32}
+
+
+def test_channels_last_on_a_cpu_gives_the_network_channels_last_batches() -> None:
+    from engine.data.core import TensorBatchDataset, make_loader
+
+    g = torch.Generator().manual_seed(0)
+    X, y = torch.rand(48, 3, 12, 12, generator=g), torch.randint(0, 2, (48,), generator=g)
+    loaders = (make_loader(TensorBatchDataset(X[:32], y[:32]), batch_size=16, shuffle=False),
+               make_loader(TensorBatchDataset(X[32:], y[32:]), batch_size=16, shuffle=False))
+
+    def rgb_cnn() -> nn.Sequential:
+        return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Flatten(),
+                             nn.Linear(4 * 12 * 12, 2))
+
+    for on in (True, False):
+        torch.manual_seed(0)
+        net = _Seen(rgb_cnn())
+        events = run(train(net, loaders, num_epochs=1, lr=0.1, device="cpu",
+                           channels_last=on))
+        assert isinstance(events[-1], Finished)
+        assert len(net.channels_last) == 3  # 2 training + 1 evaluation batches
+        assert all(seen is on for seen in net.channels_last)
+        assert net.net[0].weight.is_contiguous(memory_format=torch.channels_last) is on
+
+
+def test_auto_mixed_precision_follows_the_hardware(monkeypatch) -> None:
+    import engine.training.trainer as trainer_module
+
+    bundle = load_dataset("procedural-shapes", batch_size=40, n_train=40, n_test=40)
+    for fast, expected in ((True, {torch.bfloat16}), (False, {torch.float32})):
+        monkeypatch.setattr(trainer_module, "fast_bfloat16", lambda _d, fast=fast: fast)
+        net = _Seen(small_cnn())
+        run(train(net, bundle, num_epochs=1, lr=0.1, device="cpu", amp="auto"))
+        assert net.dtypes == expected
