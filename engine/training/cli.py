@@ -246,6 +246,15 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _execution(config: RunConfig) -> str:
+    from engine.device import pick_device
+    from engine.training.trainer import execution_text
+
+    device = pick_device() if config.device == "auto" else config.device
+    text = execution_text(config, device)
+    return f" ({text})" if text else ""
+
+
 def _print_prepared(p: Any, config: RunConfig, device: str, out: Any) -> None:
     name = config.model.name if config.model is not None else "?"
     source = p.source
@@ -253,7 +262,7 @@ def _print_prepared(p: Any, config: RunConfig, device: str, out: Any) -> None:
         source += f", resized to {p.input_shape[1]}x{p.input_shape[2]}"
     print(f"training {name} on {config.dataset}: {source}, {p.n_train} train / "
           f"{p.n_test} test examples, batch {config.batch_size}, lr {config.lr:g}, "
-          f"{device}", file=out, flush=True)
+          f"{device}{_execution(config)}", file=out, flush=True)
     if p.weights and (not p.weights.startswith("random init") or "—" in p.weights):
         # pretrained, loaded, resumed, or a fallback to random init that must be said
         print(f"weights: {p.weights}", file=out, flush=True)

@@ -236,11 +236,10 @@ class TrainingRun(Iterator[TrainEvent]):
         _reseed_loader(self.train_iter, s.seed)
         self.net.to(self.device)
         _materialize_lazy(self.net, self.test_iter or self.train_iter, self.device)
-        self.layout = (torch.channels_last if s.channels_last and self.device.type == "cpu"
-                       else None)
+        self.amp, channels_last = execution_options(s, self.device)
+        self.layout = torch.channels_last if channels_last else None
         if self.layout is not None:
             self.net.to(memory_format=self.layout)
-        self.amp = s.amp == "bf16" or (s.amp == "auto" and fast_bfloat16(self.device))
         if s.init is not None and self.resume is None:
             init_weights(self.net, s.init)
         self.optimizer = make_optimizer(_param_groups(self.net, s.param_groups, s.lr),
@@ -623,6 +622,20 @@ def _forward(net: nn.Module, X: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"the network does not fit the data: batches have shape "
                          f"{tuple(X.shape)} and the network failed with: {exc}. Check the "
                          f"network's input shape against the dataset (or its resize).") from exc
+
+
+def execution_options(config: RunConfig, device: torch.device | str) -> tuple[bool, bool]:
+    """(bfloat16 autocast on, channels-last on) for a run of ``config`` on ``device``."""
+    device = torch.device(device)
+    amp = config.amp == "bf16" or (config.amp == "auto" and fast_bfloat16(device))
+    return amp, bool(config.channels_last and device.type == "cpu")
+
+
+def execution_text(config: RunConfig, device: torch.device | str) -> str:
+    """What the UI says about them: ``"bfloat16 mixed precision, channels-last"`` or ""."""
+    amp, channels_last = execution_options(config, device)
+    return ", ".join(t for t, on in (("bfloat16 mixed precision", amp),
+                                     ("channels-last", channels_last)) if on)
 
 
 def _to_float32(y_hat: Any) -> Any:

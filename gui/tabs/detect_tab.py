@@ -237,7 +237,12 @@ class DetectTab(PlaygroundTab):
     def _on_session_prepared(self, event: Any) -> None:
         self.metrics = tuple(event.metrics)
         self.net = event.model.net
-        self.status.setText(f"{event.source}; {event.params:,} parameters ({event.weights}).")
+        from engine.training.trainer import execution_text
+
+        device = "cpu" if self.run_config.device == "cpu" else self.context.device
+        speed = execution_text(self.run_config, device)
+        self.status.setText(f"{event.source}; {event.params:,} parameters ({event.weights})"
+                            + (f"; {speed}" if speed else "") + ".")
 
     def _on_session_epoch_ended(self, event: Any) -> None:
         figures = ", ".join(f"{m.label} {event.metrics[f'test_{m.key}']:{m.fmt}}"

@@ -515,3 +515,18 @@ def test_auto_mixed_precision_follows_the_hardware(monkeypatch) -> None:
         net = _Seen(small_cnn())
         run(train(net, bundle, num_epochs=1, lr=0.1, device="cpu", amp="auto"))
         assert net.dtypes == expected
+
+
+def test_execution_text_says_what_the_run_will_use(monkeypatch) -> None:
+    import engine.training.trainer as trainer_module
+    from engine.training import RunConfig
+
+    monkeypatch.setattr(trainer_module, "fast_bfloat16", lambda _d: True)
+    cfg = RunConfig(amp="auto", channels_last=True)
+    assert trainer_module.execution_text(cfg, "cpu") == ("bfloat16 mixed precision, "
+                                                         "channels-last")
+    assert trainer_module.execution_text(cfg, "cuda") == "bfloat16 mixed precision"
+    monkeypatch.setattr(trainer_module, "fast_bfloat16", lambda _d: False)
+    assert trainer_module.execution_text(cfg, "cpu") == "channels-last"
+    assert trainer_module.execution_text(cfg.replace(amp="bf16"), "cpu").startswith("bfloat16")
+    assert trainer_module.execution_text(RunConfig(), "cpu") == ""
