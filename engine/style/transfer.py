@@ -323,8 +323,10 @@ def book_settings(**changes: object) -> StyleSettings:
 
 #: Weights for the untrained network's normalised losses: each layer's loss is a
 #: relative error of order 1, so the book's style weight 1e4 would drown the content
-#: and TV terms (the picture only blurs into noise).
-APPROXIMATE_WEIGHTS = {"content_weight": 1.0, "style_weight": 100.0, "tv_weight": 10.0}
+#: and TV terms (the picture only blurs into noise). Style 10 and TV 1 keep the content's
+#: shapes while its colours and grain take the style's (style 100 / TV 10 washed the cat
+#: out to the style's palette with only its outlines left; docs/style-tab.png).
+APPROXIMATE_WEIGHTS = {"content_weight": 1.0, "style_weight": 10.0, "tv_weight": 1.0}
 #: On a CPU the tab starts smaller than the book's 300×450 × 500 steps so that a run
 #: shows a stylised picture within minutes (the book's values are one click away).
 CPU_SIZE = {"image_size": 256, "num_epochs": 200}

@@ -56,6 +56,7 @@ from gui.training import (
     RunRecorder,
     RunsPanel,
     TrainingSession,
+    run_settings,
     task_metrics,
 )
 
@@ -224,8 +225,7 @@ class DetectTab(PlaygroundTab):
 
         def make_run(p: Any) -> Run:
             c = self.session.config
-            settings = {"size": c.dataset_options.get("size"), "n_train": c.n_train,
-                        "epochs": c.num_epochs, "optimizer": c.optimizer, "lr": c.lr}
+            settings = run_settings(c, p, size=c.dataset_options.get("size"))
             return Run(self.book.take_number(), "tiny-ssd", "bananas", settings, task=p.task,
                        model=p.model, metrics=tuple(p.metrics), id=new_run_id())
 

@@ -46,7 +46,7 @@ from gui.tabs.style.state import restore_settings, save_settings
 from widgets.image_canvas import ImageCanvas
 from widgets.plot_panel import PlotPanel
 
-DEFAULT_CONTENT, DEFAULT_STYLE = "cat.jpg", "brick.jpg"
+DEFAULT_CONTENT, DEFAULT_STYLE = "cat.jpg", "hubble.jpg"
 RESULT_DIR_KEY = "style/last_result_dir"
 WEIGHTS_DIR_KEY = "style/last_weights_dir"
 BOOK_WEIGHTS = (1.0, 1e4, 10.0)

@@ -55,7 +55,6 @@ from gui.tabs.train.experiment import (
     export_experiment,
     log_run_fields,
     resume_config,
-    run_settings,
 )
 from gui.tabs.train.fit import BAD, WARN, check_fit, learned_linear
 from gui.tabs.train.hparams import HyperParamsForm
@@ -76,6 +75,7 @@ from gui.training import (
     duration_text,
     fill_from_history,
     model_name,
+    run_settings,
     savable,
     task_metrics,
 )

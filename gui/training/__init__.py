@@ -102,6 +102,7 @@ from gui.training.runs import (
     fill_from_history,
     record_epoch,
     record_progress,
+    run_settings,
 )
 from gui.training.session import TrainingSession
 
@@ -109,4 +110,4 @@ __all__ = ["Banner", "CheckpointActions", "ControlBar", "CurvesView", "Loaded", 
            "Run", "RunBook", "RunRecorder", "RunsPanel", "Saved", "Series", "TrainingSession",
            "config_job",
            "duration_text", "fill_from_history", "metrics_of", "model_name", "record_epoch",
-           "record_progress", "savable", "series_for", "task_metrics"]
+           "record_progress", "run_settings", "savable", "series_for", "task_metrics"]

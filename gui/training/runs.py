@@ -78,9 +78,10 @@ class Run:
 
     def describe(self) -> str:
         s = self.settings
-        parts = [f"{self.network} on {self.dataset}", f"lr={self.lr:g}",
-                 f"batch {s.get('batch_size')}", f"{s.get('num_epochs')} epochs",
-                 f"{s.get('optimizer')}", f"loss {s.get('loss')}", f"seed {s.get('seed')}"]
+        parts = [f"{self.network} on {self.dataset}", f"lr={self.lr:g}"]
+        parts += [text.format(s[key]) for key, text in (
+            ("batch_size", "batch {}"), ("num_epochs", "{} epochs"), ("optimizer", "{}"),
+            ("loss", "loss {}"), ("seed", "seed {}")) if s.get(key) is not None]
         if s.get("weight_decay"):
             parts.append(f"wd {s['weight_decay']:g}")
         if s.get("grad_clip"):
@@ -104,6 +105,17 @@ def record_epoch(run: Run, e: Any) -> list[str]:
     run.final = {**figures, "examples_per_sec": e.examples_per_sec}
     run.settings["epochs_done"] = e.epoch
     return added
+
+
+def run_settings(config: Any, prepared: Any, **extra: Any) -> dict[str, Any]:
+    """A run's settings (what the runs list and the curves' labels read): the
+    hyper-parameters of ``config``, the data size in use, and ``extra``."""
+    from engine.training.config import hparam_names
+
+    settings = {name: getattr(config, name) for name in hparam_names()}
+    settings.update(resize=config.resize, n_train=prepared.n_train, n_test=prepared.n_test)
+    settings.update(extra)
+    return settings
 
 
 def fill_from_history(run: Run, history: Any) -> None:

@@ -48,7 +48,7 @@ def test_writes_the_result_at_size_with_the_contents_aspect(images, tmp_path, ca
     first = printed.splitlines()[0]
     assert first.startswith("weights: untrained VGG-19") and "approximate" in first
     assert "approximate: untrained VGG-19" in printed
-    assert "at 32×24" in printed and "style 100 / TV" in printed  # the untrained weight
+    assert "at 32×24" in printed and "style 10 / TV" in printed  # the untrained weight
     assert "content image 64×48 downscaled to 32×24" in printed
     steps = [line for line in printed.splitlines() if line.startswith("step ")]
     assert [s.split(":")[0] for s in steps] == ["step 1/3", "step 3/3"]
@@ -99,10 +99,10 @@ def test_unset_options_take_the_tabs_defaults_and_flags_override(images, tmp_pat
                  "--style-layers", "0,5", "--content-layers", ""]) == 0
     capsys.readouterr()
     assert seen[0] == default_settings(approximate=True, cpu=True)
-    assert (seen[0].image_size, seen[0].style_weight) == (256, 100.0)
+    assert (seen[0].image_size, seen[0].style_weight) == (256, 10.0)
     assert (seen[1].style_weight, seen[1].image_size, seen[1].num_epochs) == (5.0, 40, 7)
     assert (seen[1].style_layers, seen[1].content_layers) == ((0, 5), ())
-    assert seen[1].content_weight == 1.0 and seen[1].tv_weight == 10.0
+    assert seen[1].content_weight == 1.0 and seen[1].tv_weight == 1.0  # the untrained net's
 
 
 def _run_error(argv, capsys):

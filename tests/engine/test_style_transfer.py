@@ -197,4 +197,4 @@ def test_defaults_are_the_books_unless_approximate_or_cpu():
         500, 450, 50, 0.8)
     assert book.style_layers == (0, 5, 10, 19, 28) and book.content_layers == (25,)
     approx = default_settings(approximate=True, cpu=True)
-    assert approx.style_weight == 100 and approx.image_size == 256
+    assert approx.style_weight == 10 and approx.image_size == 256

@@ -78,6 +78,8 @@ def test_train_draws_curves_of_the_tasks_metrics_then_the_gallery(trained) -> No
     assert len(tab.book.runs) == 1
     run = next(iter(tab.book.runs.values()))
     assert run.status == "finished"
+    title = run.describe()  # the curves' title and the runs list read the run's settings
+    assert "batch 4" in title and "2 epochs" in title and "None" not in title
     assert {"test_class_err", "test_bbox_mae", "test_map50", "test_map"} <= set(run.curves)
     xs, ys = run.curves["test_map50"]
     assert list(xs) == [1.0, 2.0] and all(0 <= v <= 1 for v in ys)

@@ -42,6 +42,7 @@ from gui.training import (
     RunsPanel,
     TrainingSession,
     config_job,
+    run_settings,
 )
 from widgets.group_box import group_box
 
@@ -275,9 +276,8 @@ class TrainPanel(QWidget):
 
     def _make_run(self, p: Any) -> Run:
         cfg = self.session.config
-        settings = {"lr": cfg.lr, "num_epochs": cfg.num_epochs, "batch_size": cfg.batch_size,
-                    "optimizer": cfg.optimizer, "weight_decay": cfg.weight_decay,
-                    "stride": cfg.model.options.get("stride"), "weights": p.weights}
+        settings = run_settings(cfg, p, stride=cfg.model.options.get("stride"),
+                                weights=p.weights)
         return Run(self.book.take_number(), f"fcn (stride {settings['stride']})",
                    cfg.dataset, settings, task=p.task, model=p.model,
                    metrics=tuple(p.metrics), id=self._run_id, source=p.source)

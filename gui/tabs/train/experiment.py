@@ -5,7 +5,8 @@
   the standalone ``train_ch6`` script (``engine.training.script_export``) beside it.
 * ``resume_config`` turns a checkpoint read back (``gui.training.checkpoints.Loaded``)
   into the config that continues it (``RunConfig.resume``).
-* ``log_run_fields`` / ``run_settings``: a ``Run``'s fields from a run log or a config.
+* ``log_run_fields``: a ``Run``'s fields from a run log (``run_settings``, from a config,
+  is shared: ``gui.training.runs``).
 
 Every save is atomic (``engine.files``); every failure is one sentence naming the file.
 """
@@ -64,16 +65,6 @@ def export_experiment(config: Any, path: str | Path, *, script: bool = False) ->
                                             f"to {target} (python {target.name})"))
     result.messages = result.messages[-1:]  # the last sentence says it all
     return result
-
-
-def run_settings(config: Any, prepared: Any) -> dict[str, Any]:
-    """A run's settings (what the runs list and the curves' labels read): the form's
-    hyper-parameters from ``config``, the data size in use."""
-    from engine.training.config import hparam_names
-
-    settings = {name: getattr(config, name) for name in hparam_names()}
-    settings.update(resize=config.resize, n_train=prepared.n_train, n_test=prepared.n_test)
-    return settings
 
 
 def resume_config(loaded: Any, *, fallback: Callable[[Any], Any], device: str,
