@@ -53,6 +53,14 @@ class ControlBar(QWidget):
         session.progress.connect(lambda p: self.show_progress(
             p, session.num_epochs, session.elapsed(), session.is_paused(),
             device=session.device_label, start=session.start_fraction))
+        session.finished.connect(lambda stopped: self.show_ended(stopped, session.elapsed()))
+
+    def show_ended(self, stopped: bool, elapsed: float) -> None:
+        """The bar once a run is over: where it ended and how long it took (no ETA)."""
+        where = self.progress.format().removesuffix(PAUSED).split(" · ETA")[0]
+        end = "stopped" if stopped else "done"
+        self.progress.setFormat(f"{end}: {where} · {duration_text(elapsed)}"
+                                if where.startswith("epoch ") else end)
 
     def set_state(self, state: str, *, can_train: bool) -> None:
         """``idle`` / ``loading`` / ``running`` / ``paused``."""

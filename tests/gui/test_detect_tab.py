@@ -80,6 +80,8 @@ def test_train_draws_curves_of_the_tasks_metrics_then_the_gallery(trained) -> No
     assert run.status == "finished"
     title = run.describe()  # the curves' title and the runs list read the run's settings
     assert "batch 4" in title and "2 epochs" in title and "None" not in title
+    bar = tab.controls.progress.format()  # the shared ControlBar: where it ended, no ETA
+    assert bar.startswith("done: epoch 2/2 · step 2/2") and "ETA" not in bar
     assert {"test_class_err", "test_bbox_mae", "test_map50", "test_map"} <= set(run.curves)
     xs, ys = run.curves["test_map50"]
     assert list(xs) == [1.0, 2.0] and all(0 <= v <= 1 for v in ys)
@@ -99,6 +101,7 @@ def test_stop_ends_the_run_and_keeps_the_network(window, qtbot) -> None:
         tab.stop_button.click()
     assert blocker.args == [True]
     assert "stopped" in tab.status.text()
+    assert tab.controls.progress.format().startswith("stopped")
     assert next(iter(tab.book.runs.values())).status == "stopped"
     assert tab.train_button.isEnabled() and tab.net is not None
 

@@ -82,7 +82,7 @@ def test_a_per_pixel_run_shows_its_mean_iou_without_train_tab_code(qtbot, tmp_pa
     assert panel.tree.topLevelItem(0).text(column) == f"{run.final['test_miou']:.3f}"
     assert session.history is not None and len(session.history.epochs) == 2
     assert "examples/s on cpu" in host.status.text()
-    assert host.progress.format().startswith("epoch 2/2")
+    assert host.progress.format().startswith("done: epoch 2/2")  # the run is over
     again = RunBook(RunsPanel(metrics), tmp_path / "runs")  # kept for the next start
     assert again.restore() == [] and again.runs[1].final["test_miou"] == run.final["test_miou"]
     assert again.runs[1].curves["test_miou"] == run.curves["test_miou"]
