@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from style_helpers import Poison
 from torch import nn
 
 from engine.cli import main
@@ -165,21 +166,9 @@ def test_a_wrong_pth_is_refused_naming_the_tensor(images, tmp_path, capsys):
     assert "not_vgg.pth" in err and "'features.0.weight'" in err and "(8, 3, 3, 3)" in err
 
 
-class _Poison(nn.Module):
-    """Identity for the content target and two steps, then NaN."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls = 0
-
-    def forward(self, X):
-        self.calls += 1
-        return X * float("nan") if self.calls > 3 else X
-
-
 def test_a_diverged_run_says_so_keeps_the_last_good_image_and_exits_1(images, tmp_path,
                                                                        capsys, monkeypatch):
-    net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), _Poison()).requires_grad_(False)
+    net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), Poison()).requires_grad_(False)
     monkeypatch.setattr(weights_module, "load_style_net",
                         lambda *a, **kw: StyleNet(net, "file", "poisoned"))
     out = tmp_path / "o.png"

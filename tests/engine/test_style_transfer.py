@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from style_helpers import Poison
 from torch import nn
 
 from engine.jobs import JobControl
@@ -105,20 +106,8 @@ def test_lr_follows_the_books_step_schedule(images, small_net):
     assert lrs == pytest.approx([0.3, 0.3, 0.24, 0.24, 0.192])
 
 
-class _Poison(nn.Module):
-    """Identity until ``armed``, then NaN: a stand-in for a numerical blow-up."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls = 0
-
-    def forward(self, X):
-        self.calls += 1
-        return X * float("nan") if self.calls > 3 else X  # content target + 2 steps
-
-
 def test_nan_stops_the_run_and_keeps_the_last_good_image(images):
-    net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), _Poison()).requires_grad_(False)
+    net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), Poison()).requires_grad_(False)
     bad = StyleNet(net, "file", "poisoned")
     events = run(images, bad, StyleSettings(**{**SMALL, "content_layers": (1,),
                                                 "style_layers": (0,)}))
