@@ -135,7 +135,7 @@ class RunConfig:
                "(torch.autocast; loss, gradients and weights stay float32) — about 2x "
                "faster where the hardware has bfloat16 maths (AVX-512 BF16 / AMX CPUs, "
                "Ampere+ GPUs), slower elsewhere; 'auto' = bf16 only there", kind=str,
-        choices=AMP_MODES)
+        group="hparams", choices=AMP_MODES, label="Mixed precision")
     channels_last: bool = _field(
         False, "on a CPU, keep image batches and the network channels-last (oneDNN's "
                "faster layout for some CNNs: TinySSD trains about 1.5x faster; ResNets "

@@ -388,7 +388,9 @@ def training_script(config: RunConfig, *, spec: NetworkSpec | None = None) -> st
     data_code, about, imports = _data_code(r)
     left_out = [what for what, used in (
         ("the random training transforms", r.transforms),
-        ("the optimiser parameter groups", r.param_groups)) if used]
+        ("the optimiser parameter groups", r.param_groups),
+        (f"the mixed precision (amp={r.amp})", r.amp != "off"),
+        ("the channels-last layout", r.channels_last)) if used]
     header = "\n".join([
         f'"""Train {spec.name} on {r.dataset}: exported by Deep Learning Playground.', "",
         "Standalone: needs only torch" + (" and torchvision" if imports else "")

@@ -87,7 +87,8 @@ def test_cli_flags_and_form_fields_are_derived_from_the_config() -> None:
     opt = next(a for a in train._actions if a.dest == "optimizer")
     assert tuple(opt.choices) == ("sgd", "momentum", "adam", "adamw")
     assert hparam_names() == ("lr", "batch_size", "num_epochs", "optimizer", "momentum",
-                              "weight_decay", "loss", "schedule", "init", "seed", "grad_clip")
+                              "weight_decay", "loss", "schedule", "init", "seed", "grad_clip",
+                              "amp")
     # the hyper-parameter list is written once: no copy of it in the CLI or the tab's job
     for path in ("engine/training/cli.py", "gui/tabs/train/job.py", "engine/training/trainer.py"):
         text = (ROOT / path).read_text()

@@ -175,6 +175,11 @@ def test_the_presets_dataset_is_the_default_and_left_out_parts_are_said() -> Non
     source = training_script(cfg)
     assert '"""Train lenet on procedural-shapes' in source
     assert "Not in this script: the random training transforms" in source
+    fast = training_script(RunConfig(model=ModelRef.preset("lenet"), amp="bf16",
+                                     channels_last=True))
+    assert ("Not in this script: the mixed precision (amp=bf16) and the channels-last "
+            "layout") in " ".join(fast.split())
+    assert "Not in this script" not in training_script(RunConfig(model=ModelRef.preset("lenet")))
 
 
 def test_cli_export_script_writes_a_runnable_script(tmp_path: Path) -> None:

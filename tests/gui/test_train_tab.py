@@ -547,3 +547,12 @@ def test_watchers_learn_the_run_ended_even_when_the_runner_cut_it_short(tab, qtb
     qtbot.waitUntil(lambda: bool(ends), timeout=5000)
     assert len(ends) == 1 and isinstance(ends[0], Stopped)
     assert tab.runs[1].status == "stopped"
+
+
+def test_mixed_precision_from_the_form_reaches_the_run(tab, qtbot) -> None:
+    configure(tab, "lenet", n_train=64, n_test=32, amp="bf16")
+    assert tab.hparams.amp.currentText() == "bf16" and tab.hparams.values().amp == "bf16"
+    assert "Mixed precision" in tab.hparams.row_labels["amp"].text()
+    run_to_end(qtbot, tab)
+    assert tab.session.config.amp == "bf16"  # what the one loop was given
+    assert tab.runs[1].settings["amp"] == "bf16" and tab.runs[1].status == "finished"

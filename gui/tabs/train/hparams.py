@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.training import INITS, LOSSES, OPTIMIZERS, SCHEDULES
-from engine.training.config import config_fields
+from engine.training.config import AMP_MODES, config_fields
 from gui.tabs.train.job import HyperParams
 
 SETTINGS_PREFIX = "train/hparams/"
@@ -81,6 +81,7 @@ class HyperParamsForm(QWidget):
         self.seed = _int(*_limits("seed"))
         self.grad_clip = _double(*_limits("grad_clip")[:2], 3, 0.0, step=0.5)
         self.grad_clip.setSpecialValueText("off")
+        self.amp = _combo(AMP_MODES)
         self.recipe: dict[str, Any] | None = None
         self.recipe_name = ""
         self.recipe_label = QLabel()
@@ -129,7 +130,7 @@ class HyperParamsForm(QWidget):
             momentum=self.momentum.value(), weight_decay=self.weight_decay.value(),
             loss=self.loss.currentText(), schedule=self.schedule.currentText(),
             init=None if init == KEEP_INIT else init, seed=self.seed.value(),
-            grad_clip=clip if clip > 0 else None)
+            grad_clip=clip if clip > 0 else None, amp=self.amp.currentText())
 
     def set_values(self, **values: Any) -> None:
         """Set some fields (names of ``HyperParams``) without emitting per field."""
