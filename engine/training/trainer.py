@@ -627,6 +627,9 @@ def _forward(net: nn.Module, X: torch.Tensor) -> torch.Tensor:
 def execution_options(config: RunConfig, device: torch.device | str) -> tuple[bool, bool]:
     """(bfloat16 autocast on, channels-last on) for a run of ``config`` on ``device``."""
     device = torch.device(device)
+    if config.amp == "bf16" and device.type == "cuda" and not fast_bfloat16(device):
+        raise ValueError("this GPU has no bfloat16 support (torch.autocast refuses it); "
+                         "use mixed precision 'auto' or 'off'")
     amp = config.amp == "bf16" or (config.amp == "auto" and fast_bfloat16(device))
     return amp, bool(config.channels_last and device.type == "cpu")
 

@@ -530,3 +530,5 @@ def test_execution_text_says_what_the_run_will_use(monkeypatch) -> None:
     assert trainer_module.execution_text(cfg, "cpu") == "channels-last"
     assert trainer_module.execution_text(cfg.replace(amp="bf16"), "cpu").startswith("bfloat16")
     assert trainer_module.execution_text(RunConfig(), "cpu") == ""
+    with pytest.raises(ValueError, match="no bfloat16 support"):  # torch.autocast would raise
+        trainer_module.execution_options(cfg.replace(amp="bf16"), "cuda")
