@@ -81,14 +81,20 @@ def load_detector(name: str) -> tuple[nn.Module, tuple[str, ...]]:
                          f"this app does not download them (copy the file there)")
     net = getattr(tvd, name)(weights=None, weights_backbone=None,
                              num_classes=len(weights.meta["categories"]))
+    where = f"{DETECTORS[name][1]}: could not load the cached weights {path}"
+    fix = "delete the file and copy a good one there"
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, OSError, EOFError, pickle.UnpicklingError) as exc:
+        # torch's own text would suggest weights_only=False: not for a file we didn't make
+        raise ValueError(f"{where}: not a readable PyTorch weights file "
+                         f"({type(exc).__name__}) — {fix}") from exc
+    try:
         net.load_state_dict(state)
-    except (RuntimeError, OSError, EOFError, pickle.UnpicklingError, KeyError, TypeError,
-            AttributeError) as exc:  # a truncated / corrupt file or another model's weights
-        raise ValueError(f"{DETECTORS[name][1]}: could not load the cached weights {path} "
-                         f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]}) — "
-                         f"delete the file and copy a good one there") from exc
+    except (RuntimeError, KeyError, TypeError, AttributeError) as exc:  # another model's
+        first = (str(exc).strip().splitlines() or [""])[0][:160]
+        raise ValueError(f"{where}: its tensors do not fit the network ({first}) — "
+                         f"{fix}") from exc
     return net.eval(), tuple(weights.meta["categories"])
 
 
