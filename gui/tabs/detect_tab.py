@@ -353,9 +353,11 @@ class DetectTab(PlaygroundTab):
             self.view.show_image(event.image, event.raw, None,
                                  f"{title} — {event.detector}" if event.detector else title)
             if event.detector:
+                from engine.detection.ssd_pretrained import RAW_SCORE_THRESHOLD
+
                 self._set_detector_status(
-                    f"{event.detector}: {len(event.raw)} boxes scoring ≥ 0.05 on {title}; "
-                    f"the sliders re-filter them")
+                    f"{event.detector}: {len(event.raw)} boxes scoring ≥ "
+                    f"{RAW_SCORE_THRESHOLD:g} on {title}; the sliders re-filter them")
 
     def refresh_gallery(self) -> None:
         from engine.detection.ssd import detection_quality

@@ -291,6 +291,22 @@ def test_not_cached_coco_detectors_are_disabled_with_the_path(window, tmp_path) 
         torch.hub.set_dir(before)
 
 
+def test_showing_the_tab_rereads_the_cache(window, monkeypatch, tmp_path) -> None:
+    from engine.detection import ssd_pretrained
+
+    tab = window.detect
+    monkeypatch.setattr(ssd_pretrained, "cache_file", lambda name: tmp_path / f"{name}.pth")
+    tab.detector.refresh()
+    assert not tab.detector.model().item(1).isEnabled()
+    for name in ssd_pretrained.DETECTORS:  # the files copied in while the tab was hidden
+        (tmp_path / f"{name}.pth").write_bytes(b"x")
+    tab.hide()
+    tab.show()
+    assert all(tab.detector.model().item(i).isEnabled() for i in (1, 2))
+    assert tab.detector.itemText(1).endswith("(cached)")
+    assert str(tmp_path) in tab.detector.itemData(1, Qt.ItemDataRole.ToolTipRole)
+
+
 def test_a_cached_coco_detector_boxes_a_dropped_image_and_the_sliders_refilter(
         window, qtbot, tmp_path, monkeypatch, cached) -> None:
     from engine.detection import ssd_pretrained
