@@ -198,8 +198,11 @@ class RawPredictions:
         boxes: float32[N, 4], decoded (x1, y1, x2, y2) in image pixels.
         scores: float32[N], the best object class's probability.
         classes: int64[N], that class (0-based, background excluded).
-        anchors: float32[N, 4], the anchors in image pixels.
+        anchors: float32[N, 4], the anchors in image pixels; float32[0, 4] for a
+            detector without one anchor per box (torchvision's COCO detectors).
         image_size: (width, height) of the image the pixels refer to.
+        class_names: the names of ``classes`` (``class_names[k]`` for class ``k``);
+            empty when the caller knows them (TinySSD's "banana").
     """
 
     boxes: np.ndarray
@@ -207,6 +210,7 @@ class RawPredictions:
     classes: np.ndarray
     anchors: np.ndarray
     image_size: tuple[int, int]
+    class_names: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.scores)

@@ -3,11 +3,14 @@
 ``ssdlite320_mobilenet_v3_large`` and ``fasterrcnn_mobilenet_v3_large_fpn`` run when
 their weights file is already in torch's cache (``torch.hub.get_dir()/checkpoints``);
 nothing here downloads. Without the file ``cached_detectors`` says "not cached" and
-``load_detector`` raises a ``ValueError`` saying where the file should be.
+``load_detector`` raises a ``ValueError`` saying where the file should be (and one for a
+corrupt file). ``to_raw_predictions`` turns ``detect``'s boxes into the
+``RawPredictions`` the Detect tab's score and NMS sliders re-filter.
 """
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,12 +18,17 @@ import numpy as np
 import torch
 from torch import nn
 
+from engine.detection.ssd import RawPredictions
+
 DETECTORS = {
     "ssdlite320_mobilenet_v3_large": ("SSDLite320_MobileNet_V3_Large_Weights",
                                       "SSDlite 320 (MobileNet V3, COCO)"),
     "fasterrcnn_mobilenet_v3_large_fpn": ("FasterRCNN_MobileNet_V3_Large_FPN_Weights",
                                           "Faster R-CNN (MobileNet V3 FPN, COCO)"),
 }
+#: The score a box needs to be kept as a raw prediction (``to_raw_predictions``): low, so a
+#: UI's score slider can go down to it without running the detector again.
+RAW_SCORE_THRESHOLD = 0.05
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,7 +69,8 @@ def load_detector(name: str) -> tuple[nn.Module, tuple[str, ...]]:
     """The detector in eval mode and its class names, from the cached weights only.
 
     Raises:
-        ValueError: unknown name, or the weights are not cached (never downloads).
+        ValueError: unknown name, the weights are not cached (never downloads), or the
+            cached file does not load (truncated, not a state dict, another model's).
     """
     import torchvision.models.detection as tvd
 
@@ -72,8 +81,20 @@ def load_detector(name: str) -> tuple[nn.Module, tuple[str, ...]]:
                          f"this app does not download them (copy the file there)")
     net = getattr(tvd, name)(weights=None, weights_backbone=None,
                              num_classes=len(weights.meta["categories"]))
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    net.load_state_dict(state)
+    where = f"{DETECTORS[name][1]}: could not load the cached weights {path}"
+    fix = "delete the file and copy a good one there"
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, OSError, EOFError, pickle.UnpicklingError) as exc:
+        # torch's own text would suggest weights_only=False: not for a file we didn't make
+        raise ValueError(f"{where}: not a readable PyTorch weights file "
+                         f"({type(exc).__name__}) — {fix}") from exc
+    try:
+        net.load_state_dict(state)
+    except (RuntimeError, KeyError, TypeError, AttributeError) as exc:  # another model's
+        first = (str(exc).strip().splitlines() or [""])[0][:160]
+        raise ValueError(f"{where}: its tensors do not fit the network ({first}) — "
+                         f"{fix}") from exc
     return net.eval(), tuple(weights.meta["categories"])
 
 
@@ -89,3 +110,28 @@ def detect(net: nn.Module, categories: tuple[str, ...], image: np.ndarray, *,
     labels = tuple(categories[int(i)] for i in out["labels"][keep].tolist())
     return PretrainedDetections(out["boxes"][keep].cpu().numpy(),
                                 out["scores"][keep].cpu().numpy(), labels)
+
+
+def to_raw_predictions(detections: PretrainedDetections, image_size: tuple[int, int]
+                       ) -> RawPredictions:
+    """A COCO detector's boxes as the ``RawPredictions`` TinySSD's are, so that
+    ``engine.detection.ssd.filter_predictions`` re-filters them (score threshold, then
+    class-agnostic NMS on top of the detector's own per-class NMS).
+
+    Args:
+        detections: from ``detect`` (with a low ``score_threshold``, e.g.
+            ``RAW_SCORE_THRESHOLD``), boxes in the photo's pixels.
+        image_size: (width, height) of that photo.
+
+    Returns:
+        ``classes`` index ``class_names``: the detected classes' names, in the order they
+        first appear (highest score first); no anchors (``float32[0, 4]``).
+    """
+    names = tuple(dict.fromkeys(detections.labels))
+    index = {n: k for k, n in enumerate(names)}
+    w, h = image_size
+    return RawPredictions(
+        np.asarray(detections.boxes, np.float32).reshape(-1, 4),
+        np.asarray(detections.scores, np.float32).reshape(-1),
+        np.array([index[n] for n in detections.labels], np.int64),
+        np.zeros((0, 4), np.float32), (int(w), int(h)), names)

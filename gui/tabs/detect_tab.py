@@ -7,6 +7,12 @@ score and NMS sliders re-filter the network's raw predictions without rerunning 
 **Show raw predictions** draws the boxes before NMS; **Step through NMS** hands them
 to the Detection lab's NMS panel. Right: the validation images, worst detected first.
 
+Above the image, the **Detector** chooser: TinySSD, or one of torchvision's COCO
+detectors (``engine.detection.ssd_pretrained``) when its weights file is already in
+torch's cache — nothing is downloaded. A chosen COCO detector loads in a worker and boxes
+dropped / opened images with COCO's class names; it runs once per image with a low score
+threshold, so the same sliders re-filter its boxes. Validation images stay TinySSD's.
+
 Training goes through the engine's one loop (``engine.training.run`` with the
 ``detection`` task) and the shared training views of ``gui.training``: a
 ``TrainingSession`` on this tab's runner, the ``ControlBar`` (Train / Pause / Resume /
@@ -20,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -39,11 +45,15 @@ from engine.detection.ssd import RECIPES
 from engine.detection.ssd import TRAINING_DEFAULTS as DEFAULTS
 from gui.context import AppContext
 from gui.tabs.base import PlaygroundTab
+from gui.tabs.detect.chooser import DetectorChooser
 from gui.tabs.detect.gallery import Gallery
 from gui.tabs.detect.jobs import (
     ImagePredictions,
+    LoadedDetector,
     PredictProgress,
     SplitPredictions,
+    coco_image_job,
+    load_detector_job,
     predict_image_job,
     predict_split_job,
 )
@@ -78,6 +88,10 @@ class DetectTab(PlaygroundTab):
         self.train_runner = self.make_runner("train")
         self.session = TrainingSession(self.train_runner, device_label="")
         self.predict_runner = self.make_runner("predict")
+        self.load_runner = self.make_runner("detector")  # COCO detectors, from the cache
+        self.coco: LoadedDetector | None = None  # the chosen COCO detector, once loaded
+        self._loaded: dict[str, LoadedDetector] = {}
+        self._dropped: tuple[np.ndarray, str] | None = None  # the dropped image shown
         self.view = PredictionView()
         self.gallery = Gallery()
         self._build()
@@ -90,6 +104,10 @@ class DetectTab(PlaygroundTab):
         self.session.state_changed.connect(
             lambda state: self.controls.set_state(state, can_train=True))
         self.predict_runner.event.connect(self._on_predict_runner_event)
+        self.load_runner.event.connect(self._on_load_runner_event)
+        self.load_runner.failed.connect(self._on_load_runner_failed)
+        self.predict_runner.failed.connect(self._on_predict_runner_failed)
+        self.detector.currentIndexChanged.connect(self._on_detector_changed)
         self.view.nms_requested.connect(self._on_view_nms_requested)
         self.view.image_dropped.connect(self._on_view_image_dropped)
         self.view.score.value_changed.connect(lambda _v: self._refresh_gallery_later())
@@ -157,13 +175,14 @@ class DetectTab(PlaygroundTab):
         col.addWidget(self.curves, 3)
         self.runs_panel = RunsPanel(task_metrics("detection"))
         col.addWidget(self.runs_panel, 1)
+        centre = self._build_centre()
         right = QWidget()
         rcol = QVBoxLayout(right)
         rcol.setContentsMargins(0, 0, 0, 0)
         rcol.addWidget(QLabel("<b>Validation images</b> (worst first)"))
         rcol.addWidget(self.gallery, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        for w, stretch in ((left, 2), (self.view, 4), (right, 2)):
+        for w, stretch in ((left, 2), (centre, 4), (right, 2)):
             splitter.addWidget(w)
             splitter.setStretchFactor(splitter.count() - 1, stretch)
         splitter.setChildrenCollapsible(False)
@@ -173,6 +192,29 @@ class DetectTab(PlaygroundTab):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)
+
+    def _build_centre(self) -> QWidget:
+        """The detector chooser and its status line above the prediction view."""
+        centre = QWidget()
+        col = QVBoxLayout(centre)
+        col.setContentsMargins(0, 0, 0, 0)
+        self.detector = DetectorChooser()
+        row = QHBoxLayout()
+        label = QLabel("Detector")
+        label.setBuddy(self.detector)
+        row.addWidget(label)
+        row.addWidget(self.detector, 1)
+        col.addLayout(row)
+        self.detector_status = QLabel()
+        self.detector_status.setWordWrap(True)
+        self.detector_status.hide()
+        col.addWidget(self.detector_status)
+        col.addWidget(self.view, 1)
+        return centre
+
+    def showEvent(self, event: Any) -> None:
+        self.detector.refresh()  # a weights file copied into the cache meanwhile
+        super().showEvent(event)
 
     # --------------------------------------------------------------- training
     def config(self) -> Any:
@@ -307,7 +349,15 @@ class DetectTab(PlaygroundTab):
             if self.gallery.order:
                 self.show_validation_image(self.gallery.order[0])
         elif isinstance(event, ImagePredictions):
-            self.view.show_image(event.image, event.raw, None, Path(event.name).name or "image")
+            title = Path(event.name).name or "image"
+            self.view.show_image(event.image, event.raw, None,
+                                 f"{title} — {event.detector}" if event.detector else title)
+            if event.detector:
+                from engine.detection.ssd_pretrained import RAW_SCORE_THRESHOLD
+
+                self._set_detector_status(
+                    f"{event.detector}: {len(event.raw)} boxes scoring ≥ "
+                    f"{RAW_SCORE_THRESHOLD:g} on {title}; the sliders re-filter them")
 
     def refresh_gallery(self) -> None:
         from engine.detection.ssd import detection_quality
@@ -351,6 +401,7 @@ class DetectTab(PlaygroundTab):
     def show_validation_image(self, index: int) -> None:
         if self.val is None:
             return
+        self._dropped = None
         self.view.show_image(self.val.images[index], self.val.raws[index],
                        self.val.gt_boxes[index], f"validation image {index}")
 
@@ -361,11 +412,76 @@ class DetectTab(PlaygroundTab):
         return self.view.canvas.load_file(path)
 
     def _on_view_image_dropped(self, array: np.ndarray, path: str) -> None:
+        self._dropped = (array, path)
+        if self.detector.currentData():
+            self._predict_dropped_with_coco()
+            return
         if self.net is None:
             self.view.show_image(array, None, None, Path(path).name)
             self.context.warn("Detect: train TinySSD first; then dropped images get boxes")
             return
         self.predict_runner.start(predict_image_job(self.net, array, path, self.image_side))
+
+    # ---------------------------------------------------------- COCO detectors
+    def _set_detector_status(self, text: str) -> None:
+        self.detector_status.setText(text)
+        self.detector_status.setVisible(bool(text))
+
+    def _on_detector_changed(self, _index: int) -> None:
+        name = self.detector.currentData()
+        self.coco = None
+        if not name:
+            self.load_runner.stop()
+            self.view.set_caption("")
+            self._set_detector_status("")
+            if self._dropped is not None:  # the dropped image shown: TinySSD's boxes or none
+                array, path = self._dropped
+                if self.net is None:
+                    self.view.show_image(array, None, None, Path(path).name)
+                else:
+                    self._on_view_image_dropped(array, path)
+            return
+        label = self.detector.currentText()
+        self.view.set_caption(f"<b>{label}</b> boxes dropped and opened images (COCO's "
+                              f"classes); validation images and the gallery stay "
+                              f"TinySSD's.")
+        if name in self._loaded:
+            self._on_load_runner_event(self._loaded[name])
+            return
+        self._set_detector_status(f"Loading {label} from torch's cache…")
+        self.load_runner.start(load_detector_job(name))
+
+    def _on_load_runner_event(self, event: object) -> None:
+        if not isinstance(event, LoadedDetector) or event.name != self.detector.currentData():
+            return
+        self._loaded[event.name] = self.coco = event
+        self._set_detector_status(
+            f"{event.label} ready ({event.params:,} parameters, runs on "
+            f"{self.context.device}): drop or open a photo")
+        if self._dropped is not None:
+            self._predict_dropped_with_coco()
+
+    def _on_load_runner_failed(self, message: str) -> None:
+        """The message is already in the window (the runner's ``failed``); back to TinySSD."""
+        with QSignalBlocker(self.detector):
+            self.detector.setCurrentIndex(0)
+        self.coco = None
+        self.view.set_caption("")
+        self._set_detector_status(f"Not loaded: {message} — back to TinySSD.")
+        self.detector.refresh()
+
+    def _on_predict_runner_failed(self, message: str) -> None:
+        if self.detector.currentData():  # the message panel has it; the status line too
+            self._set_detector_status(f"Detection failed: {message}")
+
+    def _predict_dropped_with_coco(self) -> None:
+        assert self._dropped is not None
+        array, path = self._dropped
+        if self.coco is None:  # still loading: boxed once it is ready
+            self.view.show_image(array, None, None, Path(path).name)
+            return
+        self._set_detector_status(f"{self.coco.label}: detecting on {Path(path).name}…")
+        self.predict_runner.start(coco_image_job(self.coco, array, path, self.context.device))
 
     def _on_view_nms_requested(self, payload: dict) -> None:
         window = self.window()

@@ -256,6 +256,43 @@ def test_a_cached_torchvision_detector_runs(tmp_path, monkeypatch) -> None:
     assert out.boxes.shape[1:] == (4,) and len(out.labels) == len(out.scores)
 
 
+def test_a_corrupt_cached_weights_file_is_a_value_error(tmp_path, monkeypatch) -> None:
+    from engine.detection import ssd_pretrained
+
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    path = ssd_pretrained.cache_file("ssdlite320_mobilenet_v3_large")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not a state dict")
+    with pytest.raises(ValueError, match="could not load the cached weights") as info:
+        ssd_pretrained.load_detector("ssdlite320_mobilenet_v3_large")
+    assert str(path) in str(info.value) and "not a readable" in str(info.value)
+    assert "weights_only=False" not in str(info.value)
+    torch.save({"weight": torch.zeros(2)}, path)  # a state dict of another model
+    with pytest.raises(ValueError, match="do not fit the network"):
+        ssd_pretrained.load_detector("ssdlite320_mobilenet_v3_large")
+
+
+def test_coco_detections_become_raw_predictions_the_sliders_filter() -> None:
+    from engine.detection.ssd import filter_predictions
+    from engine.detection.ssd_pretrained import PretrainedDetections, to_raw_predictions
+
+    det = PretrainedDetections(
+        np.array([[0, 0, 10, 10], [1, 1, 10, 10], [20, 20, 30, 40]], np.float32),
+        np.array([0.9, 0.6, 0.2], np.float32), ("dog", "cat", "dog"))
+    raw = to_raw_predictions(det, (64, 48))
+    assert raw.class_names == ("dog", "cat") and raw.classes.tolist() == [0, 1, 0]
+    assert raw.image_size == (64, 48) and raw.anchors.shape == (0, 4) and len(raw) == 3
+    np.testing.assert_array_equal(raw.boxes, det.boxes)
+    kept = filter_predictions(raw, score_threshold=0.1, nms_threshold=0.5)
+    assert kept.indices.tolist() == [0, 2]  # the cat box overlaps the dog at IoU 0.81
+    assert [raw.class_names[k] for k in kept.classes] == ["dog", "dog"]
+    assert len(filter_predictions(raw, score_threshold=0.1, nms_threshold=1.0)) == 3
+    assert filter_predictions(raw, score_threshold=0.7).indices.tolist() == [0]
+    empty = to_raw_predictions(PretrainedDetections(np.zeros((0, 4), np.float32),
+                                                    np.zeros(0, np.float32), ()), (5, 5))
+    assert len(empty) == 0 and len(filter_predictions(empty, score_threshold=0.0)) == 0
+
+
 def test_detection_quality_ranks_misses_below_hits() -> None:
     from engine.detection.ssd import Detections, detection_quality
 

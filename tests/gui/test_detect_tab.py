@@ -225,3 +225,137 @@ def test_the_form_defaults_to_adam_and_remembers_what_the_learner_chose(qtbot, c
     assert (cfg.optimizer, cfg.lr, cfg.num_epochs) == ("sgd", 0.2, 3)
     assert cfg.dataset_options == {"size": 256}
     again.shutdown()
+
+
+# -- torchvision's COCO detectors, from the cache only --------------------------------------
+class FakeCocoDetector(torch.nn.Module):
+    """Stands in for a torchvision detector: fixed boxes in torchvision's output format."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bias = torch.nn.Parameter(torch.zeros(1))
+        self.calls: list[tuple[int, ...]] = []
+
+    def forward(self, images):
+        self.calls.append(tuple(images[0].shape))
+        device = images[0].device
+        return [{"boxes": torch.tensor([[2.0, 3.0, 20.0, 15.0], [40.0, 5.0, 70.0, 30.0]],
+                                       device=device),
+                 "scores": torch.tensor([0.9, 0.3], device=device),
+                 "labels": torch.tensor([1, 2], device=device)}]
+
+
+FAKE_CATEGORIES = ("__background__", "cat", "kite")
+
+
+@pytest.fixture
+def cached(monkeypatch, tmp_path):
+    """Every COCO detector 'cached' (a file where cache_file points)."""
+    from engine.detection import ssd_pretrained
+
+    def cache_file(name):
+        path = tmp_path / "hub" / "checkpoints" / f"{name}.pth"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+        return path
+
+    monkeypatch.setattr(ssd_pretrained, "cache_file", cache_file)
+
+
+def _messages(context):
+    seen = []
+    context.message_posted.connect(lambda level, text: seen.append((level, text)))
+    return seen
+
+
+def test_not_cached_coco_detectors_are_disabled_with_the_path(window, tmp_path) -> None:
+    from engine.detection.ssd_pretrained import DETECTORS, cache_file
+
+    chooser = window.detect.detector
+    before = torch.hub.get_dir()
+    torch.hub.set_dir(str(tmp_path / "empty-hub"))
+    try:
+        chooser.showPopup()  # opening the list re-reads the cache
+        chooser.hidePopup()
+        assert chooser.count() == 1 + len(DETECTORS)
+        assert chooser.itemText(0) == "TinySSD (trained here)"
+        for i, name in enumerate(DETECTORS, start=1):
+            assert chooser.itemData(i) == name
+            assert chooser.itemText(i).endswith("(not cached)")
+            assert not chooser.model().item(i).isEnabled()
+            tip = chooser.itemData(i, Qt.ItemDataRole.ToolTipRole)
+            path = str(cache_file(name))
+            assert path.startswith(str(tmp_path / "empty-hub")) and path in tip
+            assert "never downloads" in tip
+    finally:
+        torch.hub.set_dir(before)
+
+
+def test_showing_the_tab_rereads_the_cache(window, monkeypatch, tmp_path) -> None:
+    from engine.detection import ssd_pretrained
+
+    tab = window.detect
+    monkeypatch.setattr(ssd_pretrained, "cache_file", lambda name: tmp_path / f"{name}.pth")
+    tab.detector.refresh()
+    assert not tab.detector.model().item(1).isEnabled()
+    for name in ssd_pretrained.DETECTORS:  # the files copied in while the tab was hidden
+        (tmp_path / f"{name}.pth").write_bytes(b"x")
+    tab.hide()
+    tab.show()
+    assert all(tab.detector.model().item(i).isEnabled() for i in (1, 2))
+    assert tab.detector.itemText(1).endswith("(cached)")
+    assert str(tmp_path) in tab.detector.itemData(1, Qt.ItemDataRole.ToolTipRole)
+
+
+def test_a_cached_coco_detector_boxes_a_dropped_image_and_the_sliders_refilter(
+        window, qtbot, tmp_path, monkeypatch, cached) -> None:
+    from engine.detection import ssd_pretrained
+
+    fake = FakeCocoDetector()
+    monkeypatch.setattr(ssd_pretrained, "load_detector", lambda name: (fake, FAKE_CATEGORIES))
+    tab = window.detect
+    tab.detector.refresh()
+    assert tab.detector.itemText(1).endswith("(cached)")
+    assert tab.detector.model().item(1).isEnabled()
+    with qtbot.waitSignal(tab.load_runner.finished, timeout=10_000):
+        tab.detector.setCurrentIndex(1)
+    assert tab.coco is not None and "ready" in tab.detector_status.text()
+    assert "stay TinySSD" in tab.view.caption.text() and not tab.view.caption.isHidden()
+    tab.view.score.setValue(0.2)
+    Image.fromarray(np.full((40, 90), 128, np.uint8), mode="L").save(tmp_path / "photo.png")
+    with qtbot.waitSignal(tab.predict_runner.finished, timeout=10_000):
+        _drop_file(tab.view.canvas, tmp_path / "photo.png")
+    assert fake.calls == [(3, 40, 90)]  # the full image, RGB
+    assert tab.view.raw.image_size == (90, 40)
+    np.testing.assert_allclose(tab.view.canvas.layer("pred").boxes,
+                               [[2, 3, 20, 15], [40, 5, 70, 30]])
+    assert tab.view.pred_labels == ["cat 0.90", "kite 0.30"]
+    assert "photo.png" in tab.view.readout.text()
+    tab.view.score.setValue(0.5)  # above the kite's score
+    tab.view.redraw()
+    assert tab.view.pred_labels == ["cat 0.90"]
+    assert len(tab.view.canvas.layer("pred").boxes) == 1
+    assert len(fake.calls) == 1  # re-filtered, not re-run
+    tab.detector.setCurrentIndex(0)  # back to TinySSD: untrained, so no boxes
+    assert tab.view.raw is None and not tab.view.caption.isVisible()
+    assert "no detector" in tab.view.readout.text()
+
+
+def test_a_coco_detector_that_fails_to_load_gives_a_message_and_tinyssd(
+        window, qtbot, monkeypatch, cached, context) -> None:
+    from engine.detection import ssd_pretrained
+
+    def broken(name):
+        raise ValueError(f"{name}: could not load the cached weights /x/y.pth")
+
+    monkeypatch.setattr(ssd_pretrained, "load_detector", broken)
+    seen = _messages(context)
+    tab = window.detect
+    tab.detector.refresh()
+    with qtbot.waitSignal(tab.load_runner.finished, timeout=10_000):
+        tab.detector.setCurrentIndex(2)
+    assert tab.detector.currentIndex() == 0 and tab.coco is None
+    assert any(level == "error" and "could not load the cached weights" in text
+               for level, text in seen)
+    assert "back to TinySSD" in tab.detector_status.text()
+    assert not tab.view.caption.isVisible()

@@ -26,11 +26,32 @@ class SplitPredictions:
 
 @dataclass(frozen=True, eq=False)
 class ImagePredictions:
-    """Raw predictions of one dropped image, in its own pixels."""
+    """Raw predictions of one dropped image, in its own pixels (``detector``: the COCO
+    detector's label, empty for TinySSD)."""
 
     image: np.ndarray
     raw: Any
     name: str
+    detector: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedDetector:
+    """A torchvision COCO detector loaded from torch's cache (eval mode, on the CPU).
+
+    Attributes:
+        name: its key in ``engine.detection.ssd_pretrained.DETECTORS``.
+        label: what the chooser calls it.
+        net: the ``nn.Module``.
+        categories: COCO's class names, indexed by the detector's labels.
+        params: number of parameters.
+    """
+
+    name: str
+    label: str
+    net: Any
+    categories: tuple[str, ...]
+    params: int
 
 
 @dataclass(frozen=True)
@@ -70,4 +91,38 @@ def predict_image_job(net: Any, image: np.ndarray, name: str, side: int):
         if control.should_stop():
             return
         yield ImagePredictions(image, raw_predictions(net, X, image_sizes=[(w, h)])[0], name)
+    return job
+
+
+def load_detector_job(name: str):
+    """A job loading a COCO detector from torch's cache (never downloads); a missing or
+    corrupt file fails with ``load_detector``'s ``ValueError`` message."""
+    def job(control: Any) -> Iterator[object]:
+        from engine.detection.ssd_pretrained import DETECTORS, load_detector
+
+        net, categories = load_detector(name)
+        if control.should_stop():
+            return
+        yield LoadedDetector(name, DETECTORS[name][1], net, tuple(categories),
+                             sum(p.numel() for p in net.parameters()))
+    return job
+
+
+def coco_image_job(detector: LoadedDetector, image: np.ndarray, name: str, device: Any):
+    """A job running a COCO detector on one RGB image of any size, on ``device``; every
+    box scoring at least ``RAW_SCORE_THRESHOLD`` comes back as ``RawPredictions`` for
+    the sliders to re-filter."""
+    def job(control: Any) -> Iterator[object]:
+        from engine.detection.ssd_pretrained import (
+            RAW_SCORE_THRESHOLD,
+            detect,
+            to_raw_predictions,
+        )
+
+        if control.should_stop():
+            return
+        det = detect(detector.net, detector.categories, image,
+                     score_threshold=RAW_SCORE_THRESHOLD, device=device)
+        h, w = image.shape[:2]
+        yield ImagePredictions(image, to_raw_predictions(det, (w, h)), name, detector.label)
     return job

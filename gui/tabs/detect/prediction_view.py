@@ -48,6 +48,10 @@ class PredictionView(QWidget):
         self.gt = np.zeros((0, 4), np.float32)
         self.title = ""
         self.detections: Detections | None = None
+        self.pred_labels: list[str] = []  # "name score" of each kept box, as drawn
+        self.caption = QLabel()
+        self.caption.setWordWrap(True)
+        self.caption.hide()
         self.canvas = ImageCanvas(loader=load_for_canvas, empty_text=(
             "Train TinySSD (left), then pick a validation image in the gallery — or drop "
             "any image here"))
@@ -76,6 +80,7 @@ class PredictionView(QWidget):
     def _build(self) -> None:
         col = QVBoxLayout(self)
         col.setContentsMargins(0, 0, 0, 0)
+        col.addWidget(self.caption)
         col.addWidget(self.canvas, 1)
         col.addWidget(self.score)
         col.addWidget(self.nms)
@@ -95,6 +100,18 @@ class PredictionView(QWidget):
         self.canvas.show_message("")
         self.step_nms.setEnabled(raw is not None)
         self.redraw()
+
+    def set_caption(self, text: str) -> None:
+        """A line above the image (e.g. which detector boxes dropped images); hidden when
+        empty."""
+        self.caption.setText(text)
+        self.caption.setVisible(bool(text))
+
+    def names_of(self, raw: RawPredictions, classes: np.ndarray) -> list[str]:
+        """Class names of ``classes``: the raw predictions' own (a COCO detector's) or the
+        view's (TinySSD's "banana")."""
+        names = raw.class_names or self.class_names
+        return [names[int(k)] if int(k) < len(names) else str(k) for k in classes]
 
     def thresholds(self) -> tuple[float, float]:
         return self.score.value(), self.nms.value()
@@ -117,15 +134,16 @@ class PredictionView(QWidget):
             for name in ("raw", "pred"):
                 c.clear_boxes(name)
             self.detections = None
+            self.pred_labels = []
             self.readout.setText(f"<b>{self.title}</b> — no detector yet")
             return
         score, nms = self.thresholds()
         det = self.filtered(self.raw)
         self.detections = det
-        names = [self.class_names[int(k)] if int(k) < len(self.class_names) else str(k)
-                 for k in det.classes]
+        names = self.names_of(self.raw, det.classes)
+        self.pred_labels = [f"{n} {s:.2f}" for n, s in zip(names, det.scores, strict=True)]
         c.set_boxes("pred", det.boxes, colors="#ff9100", width=2.5, z=6,
-                    labels=[f"{n} {s:.2f}" for n, s in zip(names, det.scores, strict=True)])
+                    labels=self.pred_labels)
         above = np.nonzero(self.raw.scores >= score)[0]
         if self.show_raw.isChecked():
             shown = above[np.argsort(-self.raw.scores[above], kind="stable")][:MAX_RAW_SHOWN]
@@ -133,8 +151,11 @@ class PredictionView(QWidget):
                         style="dot", width=1, z=5)
         else:
             c.clear_boxes("raw")
+        # TinySSD: one raw box per anchor; a COCO detector: its boxes scoring >= 0.05,
+        # after its own per-class NMS (the slider's NMS is class-agnostic, on top)
+        candidates = "anchors" if len(self.raw.anchors) else "boxes from the detector"
         self.readout.setText(
-            f"<b>{self.title}</b> — {len(self.raw)} anchors, {len(above)} score ≥ "
+            f"<b>{self.title}</b> — {len(self.raw)} {candidates}, {len(above)} score ≥ "
             f"{score:.2f}, <b>{len(det)}</b> kept by NMS (IoU &gt; {nms:.2f} suppressed)"
             + (f"; best score {float(self.raw.scores.max()):.3f}" if len(self.raw) else ""))
 
@@ -145,8 +166,7 @@ class PredictionView(QWidget):
         score, nms = self.thresholds()
         above = np.nonzero(self.raw.scores >= score)[0]
         shown = above[np.argsort(-self.raw.scores[above], kind="stable")][:MAX_RAW_SHOWN]
-        names = [self.class_names[int(k)] if int(k) < len(self.class_names) else str(k)
-                 for k in self.raw.classes[shown]]
+        names = self.names_of(self.raw, self.raw.classes[shown])
         return {"image": self.image, "boxes": self.raw.boxes[shown],
                 "scores": self.raw.scores[shown], "names": names, "nms_threshold": nms,
                 "score_threshold": score, "gt_boxes": self.gt,
