@@ -42,6 +42,7 @@ class ControlBar(QWidget):
             bar.addWidget(b)
         bar.addWidget(self.progress, 1)
         bar.addWidget(self.status)
+        self.set_state("idle", can_train=True)  # nothing to pause or stop yet
 
     def attach(self, session) -> None:
         """Drive Pause / Resume / Stop and the progress bar from ``session``

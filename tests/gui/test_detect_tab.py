@@ -209,6 +209,10 @@ def test_the_form_defaults_to_adam_and_remembers_what_the_learner_chose(qtbot, c
 
     tab = DetectTab(context)
     qtbot.addWidget(tab)
+    controls = tab.controls  # before any run: only Train can be pressed
+    assert controls.train_button.isEnabled()
+    assert not any(b.isEnabled() for b in (controls.pause_button, controls.resume_button,
+                                           controls.stop_button))
     cfg = tab.config()
     assert (cfg.optimizer, cfg.lr, cfg.dataset_options["size"]) == ("adam", 1e-3, 128)
     assert cfg.model.name == "tiny-ssd" and cfg.dataset == "bananas"
