@@ -440,3 +440,20 @@ def training_config(*, recipe: str = "adam", size: int | None = None,
                     weight_decay=float(r["weight_decay"]), device=device,
                     channels_last=bool(d["channels_last"]), amp=str(d["amp"]))
     return cfg.replace(**changes) if changes else cfg
+
+
+def count_found(detections: Sequence[Detections], gt_boxes: Sequence[np.ndarray], *,
+                iou_threshold: float = 0.5) -> tuple[int, int]:
+    """(found, total): ground-truth boxes that some kept detection of their image
+    overlaps with IoU >= ``iou_threshold``, and all ground-truth boxes (pixels both)."""
+    from torchvision.ops import box_iou
+
+    iou_threshold = _check_threshold(iou_threshold, "iou_threshold")
+    found = total = 0
+    for det, gt in zip(detections, gt_boxes, strict=True):
+        total += len(gt)
+        if len(gt) and len(det.boxes):
+            iou = box_iou(torch.as_tensor(np.asarray(gt, np.float32)),
+                          torch.as_tensor(np.asarray(det.boxes, np.float32)))
+            found += int((iou.max(dim=1).values >= iou_threshold).sum())
+    return found, total

@@ -28,21 +28,14 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtWidgets import (
-    QComboBox,
-    QDoubleSpinBox,
-    QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSpinBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from engine.detection.ssd import RECIPES
-from engine.detection.ssd import TRAINING_DEFAULTS as DEFAULTS
 from gui.context import AppContext
 from gui.tabs.base import PlaygroundTab
 from gui.tabs.detect.chooser import DetectorChooser
@@ -58,6 +51,7 @@ from gui.tabs.detect.jobs import (
     predict_split_job,
 )
 from gui.tabs.detect.prediction_view import PredictionView
+from gui.tabs.detect.run_form import RunForm
 from gui.training import (
     ControlBar,
     CurvesView,
@@ -69,9 +63,6 @@ from gui.training import (
     run_settings,
     task_metrics,
 )
-
-SIZES = (128, 256)
-FORM_KEY = "detect/form"
 
 
 class DetectTab(PlaygroundTab):
@@ -119,38 +110,8 @@ class DetectTab(PlaygroundTab):
         left = QWidget()
         col = QVBoxLayout(left)
         col.setContentsMargins(0, 0, 0, 0)
-        box = QGroupBox("TinySSD on bananas (d2l 14.7)")
-        form = QFormLayout(box)
-        self.size = QComboBox()
-        for s in SIZES:
-            self.size.addItem(f"{s}×{s}", s)
-        self.size.setToolTip("Image side. The book trains on 256×256; 128×128 trains about "
-                             "4× faster on a CPU with the same network")
-        self.n_train = QSpinBox(minimum=32, maximum=5000, value=DEFAULTS["n_train"],
-                                singleStep=100)
-        self.n_train.setToolTip("Generated training images (the book's set has 1,000); "
-                                "100 validation images")
-        self.epochs = QSpinBox(minimum=1, maximum=200, value=DEFAULTS["epochs"])
-        self.epochs.setToolTip("Passes over the training images (the book: 20)")
-        self.recipe = QComboBox()
-        self.recipe.addItem("Adam (learns in a few epochs)", "adam")
-        self.recipe.addItem("SGD (the book's)", "sgd")
-        self.recipe.setToolTip("Adam, lr 1e-3: a detector that finds most bananas after "
-                               "about 5 epochs on a CPU. SGD, lr 0.2: the book's recipe, "
-                               "which needs many more epochs. Both: weight decay 5e-4, "
-                               "batch 32")
-        self.lr = QDoubleSpinBox(minimum=1e-4, maximum=1.0, decimals=4, singleStep=0.05)
-        self.lr.setToolTip("Learning rate; choosing an optimiser sets its usual value")
-        self.recipe.currentIndexChanged.connect(
-            lambda _i: self.lr.setValue(float(RECIPES[self.recipe.currentData()]["lr"])))
-        self.lr.setValue(float(RECIPES["adam"]["lr"]))
-        form.addRow("image size", self.size)
-        form.addRow("training images", self.n_train)
-        form.addRow("epochs", self.epochs)
-        form.addRow("optimiser", self.recipe)
-        form.addRow("learning rate", self.lr)
-        self._restore_form()
-        col.addWidget(box)
+        self.form = RunForm(self.context.settings)
+        col.addWidget(self.form)
         self.controls = ControlBar()
         self.controls.attach(self.session)
         self.controls.train_button.setToolTip("Generate the banana set and train TinySSD in "
@@ -218,43 +179,12 @@ class DetectTab(PlaygroundTab):
 
     # --------------------------------------------------------------- training
     def config(self) -> Any:
-        from engine.detection.ssd import training_config
-
-        return training_config(recipe=self.recipe.currentData(),
-                               size=int(self.size.currentData()),
-                               n_train=self.n_train.value(), epochs=self.epochs.value(),
-                               lr=self.lr.value(),
-                               device="cpu" if self.context.force_cpu else "auto")
-
-    def _restore_form(self) -> None:
-        """The form as the learner left it last time (QSettings ``detect/form``)."""
-        s = self.context.settings
-        values = {k: s.value(f"{FORM_KEY}/{k}") for k in ("size", "n_train", "epochs",
-                                                          "recipe", "lr")}
-        try:
-            if values["recipe"] in RECIPES:
-                self.recipe.setCurrentIndex(self.recipe.findData(values["recipe"]))
-            if values["size"] is not None and self.size.findData(int(values["size"])) >= 0:
-                self.size.setCurrentIndex(self.size.findData(int(values["size"])))
-            for key, box in (("n_train", self.n_train), ("epochs", self.epochs)):
-                if values[key] is not None:
-                    box.setValue(int(values[key]))
-            if values["lr"] is not None:
-                self.lr.setValue(float(values["lr"]))
-        except (TypeError, ValueError):  # a hand-edited settings file: keep the defaults
-            pass
-
-    def _remember_form(self) -> None:
-        s = self.context.settings
-        for key, value in (("size", int(self.size.currentData())),
-                           ("n_train", self.n_train.value()), ("epochs", self.epochs.value()),
-                           ("recipe", self.recipe.currentData()), ("lr", self.lr.value())):
-            s.setValue(f"{FORM_KEY}/{key}", value)
+        return self.form.config(force_cpu=bool(self.context.force_cpu))
 
     def start_training(self, config: Any = None) -> None:
         if config is None:
             config = self.config()
-            self._remember_form()
+            self.form.remember()
         self.image_side = int(config.dataset_options.get("size", 256))
         self.run_config = config
         self.status.setText("Generating the banana set and building TinySSD…")
@@ -319,7 +249,7 @@ class DetectTab(PlaygroundTab):
             self.status.setText(f"Not loaded: {exc}")
             return False
         self.net = net
-        self.image_side = int(side or self.size.currentData())
+        self.image_side = int(side or self.form.side())
         self.run_config = self.config().replace(dataset_options={"size": self.image_side})
         self.status.setText(f"Loaded {Path(path).name}; predicting on "
                             f"{self.image_side}×{self.image_side} validation images.")
@@ -372,18 +302,12 @@ class DetectTab(PlaygroundTab):
 
     def found_text(self) -> str:
         """'Found the banana in K of N validation images' at the current thresholds."""
-        import torch
-        from torchvision.ops import box_iou
+        from engine.detection.ssd import count_found
 
         if self.val is None:
             return ""
-        found = total = 0
-        for raw, gt in zip(self.val.raws, self.val.gt_boxes, strict=True):
-            det = self.view.filtered(raw)
-            total += len(gt)
-            if len(gt) and len(det):
-                iou = box_iou(torch.from_numpy(gt), torch.from_numpy(det.boxes))
-                found += int((iou.max(dim=1).values >= 0.5).sum())
+        found, total = count_found([self.view.filtered(raw) for raw in self.val.raws],
+                                   self.val.gt_boxes)
         score, nms = self.view.thresholds()
         return (f"Found {found} of {total} bananas of the {len(self.val.raws)} validation "
                 f"images (a kept box with IoU ≥ 0.5) at score ≥ {score:.2f}, NMS {nms:.2f}.")

@@ -307,3 +307,25 @@ def test_detection_quality_ranks_misses_below_hits() -> None:
     assert detection_quality(hit, gt) == pytest.approx(1.0)
     assert detection_quality(miss, gt) == 0.0 == detection_quality(none, gt)
     assert detection_quality(dets([10, 10, 50, 50], [60, 60, 90, 90]), gt) == pytest.approx(0.9)
+
+
+def test_count_found_counts_ground_truth_boxes_a_kept_box_overlaps_enough() -> None:
+    from engine.detection.ssd import Detections, count_found
+
+    def dets(*boxes):
+        b = np.array(boxes, np.float32).reshape(-1, 4)
+        return Detections(b, np.ones(len(b), np.float32), np.zeros(len(b), np.int64),
+                          np.arange(len(b)))
+
+    gts = [np.array([[10, 10, 50, 50]], np.float32),
+           np.array([[0, 0, 20, 20], [30, 30, 60, 60]], np.float32),
+           np.zeros((0, 4), np.float32)]
+    # image 0: exact hit; image 1: one of two found (the other box is off by IoU 1/4);
+    # image 2: no ground truth, a false alarm does not count
+    found = [dets([10, 10, 50, 50]), dets([0, 0, 20, 20], [30, 30, 45, 45]),
+             dets([1, 1, 5, 5])]
+    assert count_found(found, gts) == (2, 3)
+    assert count_found(found, gts, iou_threshold=0.2) == (3, 3)
+    assert count_found([dets(), dets(), dets()], gts) == (0, 3)
+    with pytest.raises(ValueError):
+        count_found(found, gts, iou_threshold=1.5)

@@ -198,7 +198,7 @@ def test_good_weights_load_and_predict(window, tmp_path, qtbot) -> None:
     path = tmp_path / "tiny.pth"
     torch.save(TinySSD(1).state_dict(), path)
     tab = window.detect
-    tab.n_train.setValue(32)
+    tab.form.n_train.setValue(32)
     with qtbot.waitSignal(tab.predict_runner.finished, timeout=120_000):
         assert tab.load_weights(str(path), side=64)
     assert tab.gallery.count() == 100 and tab.view.raw is not None
@@ -216,11 +216,11 @@ def test_the_form_defaults_to_adam_and_remembers_what_the_learner_chose(qtbot, c
     cfg = tab.config()
     assert (cfg.optimizer, cfg.lr, cfg.dataset_options["size"]) == ("adam", 1e-3, 128)
     assert cfg.model.name == "tiny-ssd" and cfg.dataset == "bananas"
-    tab.recipe.setCurrentIndex(tab.recipe.findData("sgd"))  # the book's recipe
-    assert tab.lr.value() == pytest.approx(RECIPES["sgd"]["lr"])
-    tab.size.setCurrentIndex(tab.size.findData(256))
-    tab.epochs.setValue(3)
-    tab._remember_form()  # what Train does before starting
+    tab.form.recipe.setCurrentIndex(tab.form.recipe.findData("sgd"))  # the book's recipe
+    assert tab.form.lr.value() == pytest.approx(RECIPES["sgd"]["lr"])
+    tab.form.size.setCurrentIndex(tab.form.size.findData(256))
+    tab.form.epochs.setValue(3)
+    tab.form.remember()  # what Train does before starting
     tab.shutdown()
 
     again = DetectTab(context)
