@@ -48,7 +48,7 @@ from gui.tabs.detect.jobs import (
     coco_image_job,
     load_detector_job,
     predict_image_job,
-    predict_split_job,
+    predict_validation_job,
 )
 from gui.tabs.detect.prediction_view import PredictionView
 from gui.tabs.detect.run_form import RunForm
@@ -258,16 +258,9 @@ class DetectTab(PlaygroundTab):
 
     # ------------------------------------------------------------- predictions
     def predict_validation(self) -> None:
-        """Raw predictions for the validation images (in a worker), then the gallery."""
-        from engine.data import load_dataset
-
-        c = self.run_config
-        # the run's own validation images: the registry generates (and caches) each split
-        # by its own size and seed, so one training image is enough to get them
-        bundle = load_dataset(c.dataset, batch_size=c.batch_size, n_train=1,
-                              n_test=c.n_test, seed=c.seed, **c.dataset_options)
-        ds = bundle.test.dataset
-        self.predict_runner.start(predict_split_job(self.net, ds.X, ds.y))
+        """Raw predictions for the validation images (loaded and predicted in a worker),
+        then the gallery."""
+        self.predict_runner.start(predict_validation_job(self.net, self.run_config))
 
     def _on_predict_runner_event(self, event: object) -> None:
         if isinstance(event, PredictProgress):

@@ -81,6 +81,21 @@ def predict_split_job(net: Any, X: Any, y: Any, *, batch: int = 16):
     return job
 
 
+def predict_validation_job(net: Any, config: Any, *, batch: int = 16):
+    """``predict_split_job`` on the validation images of the run ``config`` describes,
+    loaded in the worker: the registry generates (and caches) each split by its own size
+    and seed, so one training image is enough; uncached, generating them takes seconds."""
+    def job(control: Any) -> Iterator[object]:
+        from engine.data import load_dataset
+
+        bundle = load_dataset(config.dataset, batch_size=config.batch_size, n_train=1,
+                              n_test=config.n_test, seed=config.seed,
+                              **config.dataset_options)
+        ds = bundle.test.dataset
+        yield from predict_split_job(net, ds.X, ds.y, batch=batch)(control)
+    return job
+
+
 def predict_image_job(net: Any, image: np.ndarray, name: str, side: int):
     """A job predicting one RGB image of any size, boxes in its own pixels."""
     def job(control: Any) -> Iterator[object]:
